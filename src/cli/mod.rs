@@ -1,0 +1,101 @@
+//! The command line: subcommands, their flags and their exit codes.
+
+mod check;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::render::ColorChoice;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "callhook",
+    version,
+    about = "Write, check, run and explore contact-centre call automations",
+    long_about = "callhook checks call-automation scripts (.hook files) before a call is made, \
+runs them against call events with real HTTP, and lets you explore APIs in a REPL.\n\n\
+Exit codes: 0 success, 1 problems found (check errors, failed workflows, rejected events), \
+2 the command could not run (usage, I/O, missing secrets)."
+)]
+pub struct Cli {
+    /// When to use colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check scripts and report every problem, without making any call.
+    ///
+    /// Several files are one program, concatenated in the order given.
+    /// Exit code: 0 no errors, 1 errors (or warnings with --deny-warnings), 2 usage or I/O error.
+    Check(CheckArgs),
+    /// Explain a diagnostic code (e.g. E0104) with a wrong and a right example.
+    Explain {
+        /// The code, e.g. E0104 or w0201. Without it, lists every code.
+        code: Option<String>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Script files (.hook), one program in the order given.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Treat warnings as errors (exit 1 when there is any).
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Output format: human (rendered like rustc) or json (one document on stdout).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Parses the arguments and runs the command; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let code = match cli.command {
+        Command::Check(args) => check::run(&args, cli.color.enabled(std::io::stdout().is_terminal())),
+        Command::Explain { code } => explain(code.as_deref()),
+    };
+    ExitCode::from(code)
+}
+
+fn explain(code: Option<&str>) -> u8 {
+    use crate::diagnostic::Code;
+    match code {
+        None => {
+            for c in Code::ALL {
+                println!("{}  {:<7}  {}", c.as_str(), c.severity().as_str(), c.title());
+            }
+            0
+        }
+        Some(s) => match Code::parse(s) {
+            Some(c) => {
+                print!("{}", crate::explain::render(c));
+                0
+            }
+            None => {
+                eprintln!("error: `{s}` is not a callhook diagnostic code; `callhook explain` lists them");
+                2
+            }
+        },
+    }
+}
