@@ -92,7 +92,7 @@ workflow "write-back" on AgentConnected < POST "https://crm.example.com/t/$TICKE
 workflow "ticket" on CallEnded < POST "https://crm.example.com/tickets" body call map TICKET_ID = id >"#,
         right: r#"
 workflow "ticket" on AgentConnected < POST "https://crm.example.com/tickets" body call map TICKET_ID = id >
-workflow "write-back" on CallEnded < POST "https://crm.example.com/t/$TICKET_ID$/notes" body call >"#,
+workflow "write-back" on CallEnded when $TICKET_ID$ < POST "https://crm.example.com/t/$TICKET_ID$/notes" body call >"#,
     },
     Explanation {
         code: Code::E0105,
@@ -143,9 +143,9 @@ INVALID_REQUEST, and never sent.)",
 first), or two workflows share one name (outcomes and traces name workflows, so names \
 must be unique).",
         wrong: r#"on AgentConnected < GET "https://crm.example.com/c?p=$CALLER_ID_E164$" map ID = id map ID = contactId >
-on CallEnded < POST "https://crm.example.com/c/$ID$/calls" body call >"#,
+on CallEnded when $ID$ < POST "https://crm.example.com/c/$ID$/calls" body call >"#,
         right: r#"on AgentConnected < GET "https://crm.example.com/c?p=$CALLER_ID_E164$" map ID = id >
-on CallEnded < POST "https://crm.example.com/c/$ID$/calls" body call >"#,
+on CallEnded when $ID$ < POST "https://crm.example.com/c/$ID$/calls" body call >"#,
     },
     Explanation {
         code: Code::E0111,

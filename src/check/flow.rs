@@ -287,6 +287,7 @@ impl<'a> Flow<'a> {
         }
         let info = &self.vars[name];
         let mut state = self.state(info, i, w, t);
+        let mut response_only = false;
         if ctx.in_else && state != State::Stored {
             // A failed main block still stores its @outcome/@error/@duration maps (and the
             // response ones when a response arrived) before the else block runs.
@@ -294,7 +295,10 @@ impl<'a> Flow<'a> {
             for m in own {
                 match m.path.node.stored_on_failure() {
                     Some(FailureStore::Always) => state = State::Stored,
-                    Some(FailureStore::WithResponse) if state == State::Never => state = State::Maybe,
+                    Some(FailureStore::WithResponse) if state == State::Never => {
+                        state = State::Maybe;
+                        response_only = true;
+                    }
                     _ => {}
                 }
             }
@@ -303,6 +307,12 @@ impl<'a> Flow<'a> {
             State::Stored => {}
             State::Never => diags.push(self.before_store(v, info, i, t)),
             State::Maybe if quiet => {}
+            State::Maybe if response_only => diags.push(
+                Diagnostic::new(Code::W0201, v.span, format!("`{name}` may be unset here"))
+                    .label("unset when no response arrived")
+                    .note("a failed main block stores `@status`, `@status_class`, `@raw` and `@header.NAME` only when a response arrived, not after a timeout or network error")
+                    .note(fix_note(name)),
+            ),
             State::Maybe => diags.push(self.maybe_unset(v, info, i, w, t)),
         }
     }
@@ -490,7 +500,7 @@ fn never_set(v: &VarRef, b: &variables::Builtin, t: Trigger) -> Diagnostic {
     .note(format!("`{}` is set at {}", v.name, set_at.join(", ")))
     .note(match b.set_at().as_slice() {
         [only] => format!("move this to a workflow on {only}"),
-        _ => format!("use it in a workflow on one of those triggers, or write `${}?default$`", v.name),
+        _ => "use it in a workflow on one of those triggers".to_string(),
     })
 }
 

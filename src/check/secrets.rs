@@ -43,6 +43,14 @@ pub fn check_action(a: &Action, diags: &mut Vec<Diagnostic>) {
                 .note(format!("keep secrets out of scripts: write `$env.{fix}$` and set {fix} in the environment or an --env-file")),
         );
     };
+    for t in a.templates() {
+        let literal = |re: &Regex| t.parts.iter().any(|p| matches!(p, Part::Lit(s) if re.is_match(s)));
+        if literal(&SCHEME_CREDENTIALS) {
+            warn(t, "credentials after `Bearer` or `Basic` are written in the script".into(), "API_TOKEN");
+        } else if std::ptr::eq(t, &a.url) && literal(&URL_SECRET) {
+            warn(t, "the URL holds a literal signature or key".into(), "FLOW_SIG");
+        }
+    }
     for h in &a.headers {
         if secret_like_name(&h.name.node) && is_literal(&h.value) {
             warn(&h.value, format!("header `{}` has a literal value", h.name.node), &env_name(&h.name.node));
@@ -70,14 +78,6 @@ pub fn check_action(a: &Action, diags: &mut Vec<Diagnostic>) {
                 warn(&o.client_secret, "the oauth2 client secret is written in the script".into(), "CLIENT_SECRET")
             }
             _ => {}
-        }
-    }
-    for t in a.templates() {
-        let literal = |re: &Regex| t.parts.iter().any(|p| matches!(p, Part::Lit(s) if re.is_match(s)));
-        if literal(&SCHEME_CREDENTIALS) {
-            warn(t, "credentials after `Bearer`/`Basic` are written in the script".into(), "API_TOKEN");
-        } else if std::ptr::eq(t, &a.url) && literal(&URL_SECRET) {
-            warn(t, "the URL holds a literal signature or key".into(), "FLOW_SIG");
         }
     }
 }

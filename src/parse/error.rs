@@ -16,34 +16,43 @@ pub fn syntax_error(
     offset: usize,
     src: &str,
 ) -> (Diagnostic, usize) {
-    let rel = match err.location {
+    let mut rel = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let at = (offset + rel).min(src.len());
     let mut expected: Vec<&'static str> = Vec::new();
-    let mut push = |s: &'static str| {
+    fn push(expected: &mut Vec<&'static str>, s: &'static str) {
         if !expected.contains(&s) {
             expected.push(s);
         }
-    };
-    if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
-        positives.iter().filter_map(|r| describe(*r)).for_each(&mut push);
     }
-    // Literal punctuation (`<`, `=`, `}`) is only known with pest's error detail on, which is
-    // slow: re-parse this one chunk with it.
+    if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
+        positives.iter().filter_map(|r| describe(*r)).for_each(|s| push(&mut expected, s));
+    }
+    // pest reports the farthest *rule* it tried; a missing `:` or `>` is a literal, only
+    // seen with pest's error detail on, which is slow: re-parse this one chunk with it.
     pest::set_error_detail(true);
     let detailed = CallhookParser::parse(rule, &src[offset..]).err();
     pest::set_error_detail(false);
     if let Some(attempts) = detailed.as_ref().and_then(|e| e.parse_attempts()) {
-        if attempts.max_position + offset == at {
+        if attempts.max_position > rel {
+            rel = attempts.max_position;
+            expected.clear();
+            for stack in attempts.call_stacks() {
+                if let Some(d) = stack.deepest.get_rule().and_then(|r| describe(*r)) {
+                    push(&mut expected, d);
+                }
+            }
+        }
+        if attempts.max_position == rel {
             for tok in attempts.expected_tokens() {
                 if let Some(p) = punctuation(&tok.to_string()) {
-                    push(p);
+                    push(&mut expected, p);
                 }
             }
         }
     }
+    let at = (offset + rel).min(src.len());
     let found = found_at(src, at);
     let span = Span::new(file, at, at + found.len());
     let found_text = if found.is_empty() {
@@ -61,7 +70,7 @@ pub fn syntax_error(
     let mut diag = Diagnostic::new(Code::E0001, span, message).label(if found.is_empty() {
         "the script ends here".to_string()
     } else {
-        format!("unexpected {found_text}")
+        format!("unexpected {}", found_text.trim_start_matches("a "))
     });
     if let Some(note) = hint(&found, &expected) {
         diag = diag.note(note);
