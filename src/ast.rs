@@ -56,7 +56,11 @@ pub enum CondAtom {
     /// `$X$` (true when set and non-empty) or `not $X$`.
     IsSet { negated: bool, var: Spanned<String> },
     /// `$X$ == "text"` / `$X$ != "text"`; false when X is unset.
-    Compare { var: Spanned<String>, op: CmpOp, value: Template },
+    Compare {
+        var: Spanned<String>,
+        op: CmpOp,
+        value: Template,
+    },
 }
 
 impl CondAtom {
@@ -282,7 +286,9 @@ pub struct Duration {
 impl Duration {
     /// Milliseconds, for `N`ms / `N`s / `N`m; `None` when malformed.
     pub fn millis(&self) -> Option<u64> {
-        let digits = self.text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let digits = self
+            .text
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let unit = &self.text[digits.len()..];
         let n: u64 = digits.parse().ok()?;
         let factor = match unit {
@@ -329,7 +335,9 @@ impl MapPath {
     /// when a response arrived.
     pub fn stored_on_failure(&self) -> Option<FailureStore> {
         match self {
-            MapPath::Meta(Meta::Outcome | Meta::Error | Meta::Duration) => Some(FailureStore::Always),
+            MapPath::Meta(Meta::Outcome | Meta::Error | Meta::Duration) => {
+                Some(FailureStore::Always)
+            }
             MapPath::Meta(Meta::Status | Meta::StatusClass | Meta::Raw) | MapPath::Header(_) => {
                 Some(FailureStore::WithResponse)
             }

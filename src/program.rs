@@ -31,9 +31,15 @@ impl Program {
     pub fn load(paths: &[std::path::PathBuf], options: &Options) -> Result<Program, String> {
         let mut sources = Sources::new();
         for p in paths {
-            let bytes = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|e| format!("{} is not UTF-8 text (invalid byte at offset {})", p.display(), e.utf8_error().valid_up_to()))?;
+            let bytes =
+                std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                format!(
+                    "{} is not UTF-8 text (invalid byte at offset {})",
+                    p.display(),
+                    e.utf8_error().valid_up_to()
+                )
+            })?;
             sources.add(p.display().to_string(), text);
         }
         Ok(Program::build(sources, options))

@@ -1,6 +1,8 @@
 //! Diagnostics to text: rustc-like with codespan-reporting (coloured on a terminal), or JSON.
 
-use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, LabelStyle, Severity as CsSeverity};
+use codespan_reporting::diagnostic::{
+    Diagnostic as CsDiagnostic, Label, LabelStyle, Severity as CsSeverity,
+};
 use codespan_reporting::term::{self, Config};
 use serde_json::json;
 
@@ -22,7 +24,9 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         }
     }
 }
@@ -32,13 +36,16 @@ fn to_codespan(d: &Diagnostic) -> CsDiagnostic<usize> {
         Severity::Error => CsSeverity::Error,
         Severity::Warning => CsSeverity::Warning,
     };
-    let mut labels = vec![Label::new(LabelStyle::Primary, d.primary.span.file, d.primary.span.range())
-        .with_message(d.primary.message.clone())];
-    labels.extend(
-        d.secondary
-            .iter()
-            .map(|l| Label::new(LabelStyle::Secondary, l.span.file, l.span.range()).with_message(l.message.clone())),
-    );
+    let mut labels = vec![Label::new(
+        LabelStyle::Primary,
+        d.primary.span.file,
+        d.primary.span.range(),
+    )
+    .with_message(d.primary.message.clone())];
+    labels.extend(d.secondary.iter().map(|l| {
+        Label::new(LabelStyle::Secondary, l.span.file, l.span.range())
+            .with_message(l.message.clone())
+    }));
     CsDiagnostic::new(severity)
         .with_code(d.code.as_str())
         .with_message(d.message.clone())
@@ -56,7 +63,8 @@ pub fn human(sources: &Sources, d: &Diagnostic, color: bool) -> String {
             return String::from_utf8_lossy(&buf.into_inner()).into_owned();
         }
     }
-    term::emit_into_string(&config, sources.files(), &cs).unwrap_or_else(|e| format!("{}: {} ({e})\n", d.code.as_str(), d.message))
+    term::emit_into_string(&config, sources.files(), &cs)
+        .unwrap_or_else(|e| format!("{}: {} ({e})\n", d.code.as_str(), d.message))
 }
 
 fn termcolor_buffer() -> term::termcolor::Ansi<Vec<u8>> {
@@ -77,7 +85,11 @@ pub fn summary(diags: &[Diagnostic]) -> String {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }
 
 /// The machine-readable form: code, severity, message, notes, file, line, column (1-based)

@@ -19,11 +19,17 @@ impl Sources {
     }
 
     pub fn name(&self, id: FileId) -> &str {
-        self.files.get(id).map(|f| f.name().as_str()).unwrap_or("<unknown>")
+        self.files
+            .get(id)
+            .map(|f| f.name().as_str())
+            .unwrap_or("<unknown>")
     }
 
     pub fn text(&self, id: FileId) -> &str {
-        self.files.get(id).map(|f| f.source().as_str()).unwrap_or("")
+        self.files
+            .get(id)
+            .map(|f| f.source().as_str())
+            .unwrap_or("")
     }
 
     /// Every file, in the order added.
@@ -36,7 +42,10 @@ impl Sources {
     /// 1-based line and column (in characters) of the span's start.
     pub fn line_col(&self, span: Span) -> (usize, usize) {
         let line = self.files.line_index(span.file, span.start).unwrap_or(0);
-        let col = self.files.column_number(span.file, line, span.start).unwrap_or(1);
+        let col = self
+            .files
+            .column_number(span.file, line, span.start)
+            .unwrap_or(1);
         (line + 1, col)
     }
 

@@ -10,7 +10,10 @@ use callhook::render;
 
 fn program(path: &Path) -> Program {
     let text = std::fs::read_to_string(path).expect("case file");
-    let name = format!("tests/cases/check/{}", path.file_name().unwrap().to_string_lossy());
+    let name = format!(
+        "tests/cases/check/{}",
+        path.file_name().unwrap().to_string_lossy()
+    );
     Program::from_text(&name, &text)
 }
 
@@ -26,9 +29,13 @@ fn rendered(p: &Program) -> String {
 fn expectation(path: &Path) -> (Code, bool) {
     let stem = path.file_stem().unwrap().to_string_lossy().to_string();
     let mut parts = stem.splitn(3, '_');
-    let code = Code::parse(parts.next().unwrap()).unwrap_or_else(|| panic!("{stem}: no code prefix"));
+    let code =
+        Code::parse(parts.next().unwrap()).unwrap_or_else(|| panic!("{stem}: no code prefix"));
     let kind = parts.next().unwrap();
-    assert!(kind == "fail" || kind == "pass", "{stem}: expected _fail_ or _pass_");
+    assert!(
+        kind == "fail" || kind == "pass",
+        "{stem}: expected _fail_ or _pass_"
+    );
     (code, kind == "fail")
 }
 
@@ -39,9 +46,17 @@ fn check_cases() {
         let (code, fail) = expectation(path);
         let codes: Vec<Code> = p.diagnostics.iter().map(|d| d.code).collect();
         if fail {
-            assert!(codes.contains(&code), "{}: expected {code:?}, got {codes:?}", path.display());
+            assert!(
+                codes.contains(&code),
+                "{}: expected {code:?}, got {codes:?}",
+                path.display()
+            );
         } else {
-            assert!(codes.is_empty(), "{}: expected no diagnostics, got {codes:?}", path.display());
+            assert!(
+                codes.is_empty(),
+                "{}: expected no diagnostics, got {codes:?}",
+                path.display()
+            );
         }
         insta::with_settings!({
             snapshot_path => "../snapshots/check",
@@ -56,7 +71,10 @@ fn check_cases() {
 #[test]
 fn every_code_has_a_failing_and_a_passing_case() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/check");
-    let files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     for &code in Code::ALL {
         for fail in [true, false] {
             assert!(
@@ -72,9 +90,16 @@ fn every_code_has_a_failing_and_a_passing_case() {
 fn json_output() {
     insta::glob!("cases/json/*.hook", |path| {
         let text = std::fs::read_to_string(path).unwrap();
-        let name = format!("tests/cases/json/{}", path.file_name().unwrap().to_string_lossy());
+        let name = format!(
+            "tests/cases/json/{}",
+            path.file_name().unwrap().to_string_lossy()
+        );
         let p = Program::from_text(&name, &text);
-        let json: Vec<_> = p.diagnostics.iter().map(|d| render::json(&p.sources, d)).collect();
+        let json: Vec<_> = p
+            .diagnostics
+            .iter()
+            .map(|d| render::json(&p.sources, d))
+            .collect();
         insta::with_settings!({
             snapshot_path => "../snapshots/json",
             prepend_module_to_snapshot => false,
@@ -90,9 +115,18 @@ fn explain_examples_show_their_code() {
     for e in callhook::explain::EXPLANATIONS {
         let wrong = Program::from_text("wrong.hook", e.wrong);
         let codes: Vec<Code> = wrong.diagnostics.iter().map(|d| d.code).collect();
-        assert!(codes.contains(&e.code), "{:?}: wrong example gives {codes:?}", e.code);
+        assert!(
+            codes.contains(&e.code),
+            "{:?}: wrong example gives {codes:?}",
+            e.code
+        );
         let right = Program::from_text("right.hook", e.right);
-        assert!(right.diagnostics.is_empty(), "{:?}: right example gives {:?}", e.code, right.diagnostics);
+        assert!(
+            right.diagnostics.is_empty(),
+            "{:?}: right example gives {:?}",
+            e.code,
+            right.diagnostics
+        );
     }
     for &code in Code::ALL {
         assert!(callhook::explain::render(code).contains(code.as_str()));
@@ -107,7 +141,12 @@ fn examples_check_clean() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "hook") {
             let p = Program::load(std::slice::from_ref(&path), &Default::default()).unwrap();
-            assert!(p.diagnostics.is_empty(), "{}:\n{}", path.display(), rendered(&p));
+            assert!(
+                p.diagnostics.is_empty(),
+                "{}:\n{}",
+                path.display(),
+                rendered(&p)
+            );
             n += 1;
         }
     }

@@ -85,6 +85,12 @@ enum State {
     Never,
 }
 
+/// Per workflow: the variables its `when` guards, and what its failed main block stores.
+struct Uses<'w> {
+    guarded: &'w HashSet<&'w str>,
+    on_failure: &'w HashMap<&'w str, FailureStore>,
+}
+
 #[derive(Clone, Copy)]
 struct UseCtx {
     in_condition: bool,
@@ -99,9 +105,20 @@ struct Flow<'a> {
     vars: HashMap<&'a str, VarInfo>,
     paths: [Vec<Vec<Trigger>>; 5],
     assume: &'a HashSet<String>,
+    /// Suggestions for unknown names, computed at most [`SUGGESTIONS_COMPUTED`] times.
+    suggestions: std::cell::RefCell<HashMap<String, Option<String>>>,
 }
 
-pub fn check(script: &Script, triggers: &[Option<Trigger>], options: &Options, diags: &mut Vec<Diagnostic>) {
+/// Past this many distinct unknown names, E0102 comes without "did you mean": each
+/// suggestion compares the name with every known one.
+const SUGGESTIONS_COMPUTED: usize = 256;
+
+pub fn check(
+    script: &Script,
+    triggers: &[Option<Trigger>],
+    options: &Options,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut flow = Flow {
         script,
         triggers,
@@ -109,6 +126,7 @@ pub fn check(script: &Script, triggers: &[Option<Trigger>], options: &Options, d
         vars: HashMap::new(),
         paths: Trigger::ALL.map(paths_to),
         assume: &options.assume_stored,
+        suggestions: Default::default(),
     };
     for (i, w) in script.workflows.iter().enumerate() {
         for action in w.actions() {
@@ -187,6 +205,9 @@ fn mapped_names(a: &Action) -> impl Iterator<Item = &str> {
 impl<'a> Flow<'a> {
     fn collect_stores(&mut self, i: usize, w: &'a Workflow, diags: &mut Vec<Diagnostic>) {
         let mut seen: HashSet<&str> = HashSet::new();
+        let in_main: HashSet<&str> = mapped_names(&w.main).collect();
+        let in_else: Option<HashSet<&str>> =
+            w.otherwise.as_ref().map(|e| mapped_names(e).collect());
         for action in w.actions() {
             for m in &action.maps {
                 let name = m.target.node.as_str();
@@ -200,8 +221,8 @@ impl<'a> Flow<'a> {
                 let info = self.vars.entry(name).or_default();
                 let Some(t) = self.triggers[i] else { continue };
                 let definite = w.when.is_none()
-                    && mapped_names(&w.main).any(|n| n == name)
-                    && w.otherwise.as_ref().is_none_or(|e| mapped_names(e).any(|n| n == name));
+                    && in_main.contains(name)
+                    && in_else.as_ref().is_none_or(|e| e.contains(name));
                 let pos = self.pos[i];
                 info.at[t.index()].add(pos, definite, w.scope.as_ref().map(|s| s.node.as_str()));
                 if info.stores.len() < STORES_KEPT {
@@ -225,6 +246,20 @@ impl<'a> Flow<'a> {
             .filter(|a| a.guards())
             .map(|a| a.var().node.as_str())
             .collect();
+        // What a failed main block still stores, for its else block.
+        let mut on_failure: HashMap<&str, FailureStore> = HashMap::new();
+        for m in &w.main.maps {
+            if let Some(f) = m.path.node.stored_on_failure() {
+                let e = on_failure.entry(m.target.node.as_str()).or_insert(f);
+                if f == FailureStore::Always {
+                    *e = f;
+                }
+            }
+        }
+        let uses = Uses {
+            guarded: &guarded,
+            on_failure: &on_failure,
+        };
         let cond = UseCtx {
             in_condition: true,
             in_else: false,
@@ -236,10 +271,10 @@ impl<'a> Flow<'a> {
                 default: None,
                 span: var.span,
             };
-            self.check_use(i, w, &r, cond, &guarded, diags);
+            self.check_use(i, w, &r, cond, &uses, diags);
             if let CondAtom::Compare { value, .. } = atom {
                 for v in value.vars() {
-                    self.check_use(i, w, v, cond, &guarded, diags);
+                    self.check_use(i, w, v, cond, &uses, diags);
                 }
             }
         }
@@ -250,18 +285,26 @@ impl<'a> Flow<'a> {
             };
             for t in action.templates() {
                 for v in t.vars() {
-                    self.check_use(i, w, v, ctx, &guarded, diags);
+                    self.check_use(i, w, v, ctx, &uses, diags);
                 }
             }
         }
     }
 
-    fn check_use(&self, i: usize, w: &Workflow, v: &VarRef, ctx: UseCtx, guarded: &HashSet<&str>, diags: &mut Vec<Diagnostic>) {
+    fn check_use(
+        &self,
+        i: usize,
+        w: &Workflow,
+        v: &VarRef,
+        ctx: UseCtx,
+        uses: &Uses,
+        diags: &mut Vec<Diagnostic>,
+    ) {
         let name = v.name.as_str();
         if self.assume.contains(name) {
             return;
         }
-        let quiet = ctx.in_condition || v.default.is_some() || guarded.contains(name);
+        let quiet = ctx.in_condition || v.default.is_some() || uses.guarded.contains(name);
         let builtin = variables::builtin(name);
         if builtin.is_none() && !self.vars.contains_key(name) {
             diags.push(self.unknown(v));
@@ -291,16 +334,13 @@ impl<'a> Flow<'a> {
         if ctx.in_else && state != State::Stored {
             // A failed main block still stores its @outcome/@error/@duration maps (and the
             // response ones when a response arrived) before the else block runs.
-            let own = w.main.maps.iter().filter(|m| m.target.node == name);
-            for m in own {
-                match m.path.node.stored_on_failure() {
-                    Some(FailureStore::Always) => state = State::Stored,
-                    Some(FailureStore::WithResponse) if state == State::Never => {
-                        state = State::Maybe;
-                        response_only = true;
-                    }
-                    _ => {}
+            match uses.on_failure.get(name) {
+                Some(FailureStore::Always) => state = State::Stored,
+                Some(FailureStore::WithResponse) if state == State::Never => {
+                    state = State::Maybe;
+                    response_only = true;
                 }
+                _ => {}
             }
         }
         match state {
@@ -356,12 +396,26 @@ impl<'a> Flow<'a> {
 
     /// E0102, with the nearest known name.
     fn unknown(&self, v: &VarRef) -> Diagnostic {
-        let mut known: Vec<&str> = variables::names().collect();
-        known.extend(self.vars.keys().copied());
-        known.extend(self.assume.iter().map(String::as_str));
-        let mut d = Diagnostic::new(Code::E0102, v.span, format!("unknown variable `{}`", v.name))
-            .label("not a built-in variable, and no workflow maps it");
-        match suggest::nearest(&v.name, known) {
+        let mut cache = self.suggestions.borrow_mut();
+        let near = match cache.get(&v.name) {
+            Some(near) => near.clone(),
+            None if cache.len() < SUGGESTIONS_COMPUTED => {
+                let mut known: Vec<&str> = variables::names().collect();
+                known.extend(self.vars.keys().copied());
+                known.extend(self.assume.iter().map(String::as_str));
+                let near = suggest::nearest(&v.name, known).map(str::to_string);
+                cache.insert(v.name.clone(), near.clone());
+                near
+            }
+            None => None,
+        };
+        let mut d = Diagnostic::new(
+            Code::E0102,
+            v.span,
+            format!("unknown variable `{}`", v.name),
+        )
+        .label("not a built-in variable, and no workflow maps it");
+        match near {
             Some(near) => d = d.note(format!("did you mean `${near}$`?")),
             None => {
                 d = d.note("variables come from the call event (`callhook explain E0102` lists them) or from a `map` clause")
@@ -390,11 +444,15 @@ impl<'a> Flow<'a> {
         if let Some(s) = store {
             let by = self.script.workflows[s.wf].display_name();
             let why = if s.wf == i {
-                "only this workflow stores it, and a workflow never sees its own mappings".to_string()
+                "only this workflow stores it, and a workflow never sees its own mappings"
+                    .to_string()
             } else if s.trigger == t {
                 format!("{by} stores it, but runs after this workflow on {t}; give it a lower `order` or put it first")
             } else if excludes(s.trigger, t) {
-                format!("{by} stores it on {}, which never comes on the same call as {t}", s.trigger)
+                format!(
+                    "{by} stores it on {}, which never comes on the same call as {t}",
+                    s.trigger
+                )
             } else {
                 format!("{by} stores it on {}, which comes after {t}", s.trigger)
             };
@@ -406,7 +464,14 @@ impl<'a> Flow<'a> {
     }
 
     /// W0201, with the reason the store is not certain.
-    fn maybe_unset(&self, v: &VarRef, info: &VarInfo, i: usize, w: &Workflow, t: Trigger) -> Diagnostic {
+    fn maybe_unset(
+        &self,
+        v: &VarRef,
+        info: &VarInfo,
+        i: usize,
+        w: &Workflow,
+        t: Trigger,
+    ) -> Diagnostic {
         let name = &v.name;
         let mut d = Diagnostic::new(Code::W0201, v.span, format!("`{name}` may be unset here"))
             .label("not stored on every call before this workflow");
@@ -415,7 +480,10 @@ impl<'a> Flow<'a> {
         if let Some(s) = store {
             let sw = &self.script.workflows[s.wf];
             let by = sw.display_name();
-            let other_scope = sw.scope.as_ref().filter(|ss| Some(ss.node.as_str()) != scope);
+            let other_scope = sw
+                .scope
+                .as_ref()
+                .filter(|ss| Some(ss.node.as_str()) != scope);
             let why = if s.trigger == t && s.pos > self.pos[i] {
                 format!("{by} stores it later on {t}, so only an earlier {t} on the same call has stored it")
             } else if sw.when.is_some() {
@@ -423,9 +491,15 @@ impl<'a> Flow<'a> {
             } else if !s.definite {
                 format!("{by} does not map it in both its main and its `else` block")
             } else if let Some(ss) = other_scope {
-                format!("{by} has scope \"{}\", so it does not run for every event", ss.node)
+                format!(
+                    "{by} has scope \"{}\", so it does not run for every event",
+                    ss.node
+                )
             } else {
-                format!("{by} stores it on {}, which does not come on every call before {t}", s.trigger)
+                format!(
+                    "{by} stores it on {}, which does not come on every call before {t}",
+                    s.trigger
+                )
             };
             d = d.secondary(s.target, "stored here").note(why);
         }
@@ -455,9 +529,15 @@ impl<'a> Flow<'a> {
                 let name = m.target.node.as_str();
                 if !used.contains(name) && variables::builtin(name).is_none() {
                     diags.push(
-                        Diagnostic::new(Code::W0206, m.target.span, format!("`{name}` is mapped but never used"))
-                            .label("stored here, read nowhere")
-                            .note(format!("use it as `${name}$` in a later workflow, or remove this `map`")),
+                        Diagnostic::new(
+                            Code::W0206,
+                            m.target.span,
+                            format!("`{name}` is mapped but never used"),
+                        )
+                        .label("stored here, read nowhere")
+                        .note(format!(
+                            "use it as `${name}$` in a later workflow, or remove this `map`"
+                        )),
                     );
                 }
             }
@@ -465,16 +545,22 @@ impl<'a> Flow<'a> {
         for t in &templates {
             for s in &t.stray_dollars {
                 let f = s.following.as_str();
-                let known = variables::builtin(f).is_some() || self.vars.contains_key(f) || self.assume.contains(f);
+                let known = variables::builtin(f).is_some()
+                    || self.vars.contains_key(f)
+                    || self.assume.contains(f);
                 if !f.is_empty() && known {
                     diags.push(
                         Diagnostic::new(
                             Code::W0207,
                             s.span,
-                            format!("this `$` is sent as a literal dollar sign, not the value of `{f}`"),
+                            format!(
+                                "this `$` is sent as a literal dollar sign, not the value of `{f}`"
+                            ),
                         )
                         .label("missing closing `$`?")
-                        .note(format!("write `${f}$` for the value, or `$$` for a literal `$`")),
+                        .note(format!(
+                            "write `${f}$` for the value, or `$$` for a literal `$`"
+                        )),
                     );
                 }
             }

@@ -58,7 +58,10 @@ pub fn check_action(a: &Action, diags: &mut Vec<Diagnostic>) {
         if let Some(b) = &r.backoff {
             check_duration(b, "backoff", diags);
         }
-        if !a.method.node.is_idempotent() && r.count.node > 0 && a.header("Idempotency-Key").is_none() {
+        if !a.method.node.is_idempotent()
+            && r.count.node > 0
+            && a.header("Idempotency-Key").is_none()
+        {
             diags.push(
                 Diagnostic::new(
                     Code::W0205,
@@ -81,11 +84,32 @@ fn check_url(url: &Template, what: &str, diags: &mut Vec<Diagnostic>) {
     // or any other part.
     let mut probe = String::new();
     let mut tokens: Vec<(usize, &Part)> = Vec::new();
+    // Where the authority starts (after `://`) and whether a `/`, `?` or `#` has ended it,
+    // kept up to date as parts are appended (linear in the URL's length).
+    let mut authority: Option<usize> = None;
+    let mut authority_closed = false;
+    let append =
+        |probe: &mut String, text: &str, authority: &mut Option<usize>, closed: &mut bool| {
+            let start = probe.len();
+            probe.push_str(text);
+            if authority.is_none() {
+                // `://` may straddle the boundary: look back two bytes.
+                let from = start.saturating_sub(2);
+                if let Some(i) = probe[from..].find("://") {
+                    *authority = Some(from + i + 3);
+                }
+            }
+            if let Some(a) = *authority {
+                if !*closed {
+                    *closed = probe[a.max(start)..].contains(['/', '?', '#']);
+                }
+            }
+        };
     for part in &url.parts {
         match part {
-            Part::Lit(s) => probe.push_str(s),
+            Part::Lit(s) => append(&mut probe, s, &mut authority, &mut authority_closed),
             tok => {
-                let in_authority = probe.find("://").is_some_and(|i| !probe[i + 3..].contains(['/', '?', '#']));
+                let in_authority = authority.is_some() && !authority_closed;
                 let placeholder = if probe.is_empty() {
                     "https://x"
                 } else if in_authority && probe.ends_with(':') && !probe.ends_with("://") {
@@ -94,13 +118,21 @@ fn check_url(url: &Template, what: &str, diags: &mut Vec<Diagnostic>) {
                     "x"
                 };
                 tokens.push((probe.len(), tok));
-                probe.push_str(placeholder);
+                append(
+                    &mut probe,
+                    placeholder,
+                    &mut authority,
+                    &mut authority_closed,
+                );
             }
         }
     }
     let authority_end = probe.find("://").map(|i| {
         let start = i + 3;
-        start + probe[start..].find(['/', '?', '#']).unwrap_or(probe.len() - start)
+        start
+            + probe[start..]
+                .find(['/', '?', '#'])
+                .unwrap_or(probe.len() - start)
     });
     for (at, tok) in &tokens {
         if let Part::Var(v) = tok {
@@ -156,10 +188,14 @@ fn json_problems(v: &JsonValue, diags: &mut Vec<Diagnostic>) {
             for (k, val) in &o.members {
                 if let Some(first) = seen.get(k.node.as_str()) {
                     diags.push(
-                        Diagnostic::new(Code::E0107, k.span, format!("duplicate key `{}` in the JSON body", k.node))
-                            .label("second one")
-                            .secondary(*first, "first one")
-                            .note("a JSON object has each key once: remove or rename one of them"),
+                        Diagnostic::new(
+                            Code::E0107,
+                            k.span,
+                            format!("duplicate key `{}` in the JSON body", k.node),
+                        )
+                        .label("second one")
+                        .secondary(*first, "first one")
+                        .note("a JSON object has each key once: remove or rename one of them"),
                     );
                 } else {
                     seen.insert(&k.node, k.span);
@@ -192,19 +228,27 @@ fn check_header(h: &crate::ast::Header, diags: &mut Vec<Diagnostic>) {
     let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if h.name_has_token {
         diags.push(
-            Diagnostic::new(Code::E0109, h.name.span, "a header name cannot hold a token")
-                .label("token in a header name")
-                .note("header names are fixed; put call data in the value"),
+            Diagnostic::new(
+                Code::E0109,
+                h.name.span,
+                "a header name cannot hold a token",
+            )
+            .label("token in a header name")
+            .note("header names are fixed; put call data in the value"),
         );
     } else if name.is_empty() || !name.chars().all(is_tchar) {
         let bad = name.chars().find(|c| !is_tchar(*c));
         diags.push(
-            Diagnostic::new(Code::E0109, h.name.span, format!("`{name}` is not a valid header name"))
-                .label(match bad {
-                    Some(c) => format!("{c:?} is not allowed in a header name"),
-                    None => "empty header name".into(),
-                })
-                .note("header names are letters, digits and `-`, e.g. `X-Request-Id`"),
+            Diagnostic::new(
+                Code::E0109,
+                h.name.span,
+                format!("`{name}` is not a valid header name"),
+            )
+            .label(match bad {
+                Some(c) => format!("{c:?} is not allowed in a header name"),
+                None => "empty header name".into(),
+            })
+            .note("header names are letters, digits and `-`, e.g. `X-Request-Id`"),
         );
     }
     let bad = h.value.parts.iter().find_map(|p| match p {

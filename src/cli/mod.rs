@@ -72,7 +72,9 @@ pub fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Check(args) => check::run(&args, cli.color.enabled(std::io::stdout().is_terminal())),
+        Command::Check(args) => {
+            check::run(&args, cli.color.enabled(std::io::stdout().is_terminal()))
+        }
         Command::Explain { code } => explain(code.as_deref()),
     };
     ExitCode::from(code)
@@ -83,19 +85,26 @@ fn explain(code: Option<&str>) -> u8 {
     match code {
         None => {
             for c in Code::ALL {
-                println!("{}  {:<7}  {}", c.as_str(), c.severity().as_str(), c.title());
+                println!(
+                    "{}  {:<7}  {}",
+                    c.as_str(),
+                    c.severity().as_str(),
+                    c.title()
+                );
             }
             0
         }
-        Some(s) => match Code::parse(s) {
-            Some(c) => {
-                print!("{}", crate::explain::render(c));
-                0
+        Some(s) => {
+            match Code::parse(s) {
+                Some(c) => {
+                    print!("{}", crate::explain::render(c));
+                    0
+                }
+                None => {
+                    eprintln!("error: `{s}` is not a callhook diagnostic code; `callhook explain` lists them");
+                    2
+                }
             }
-            None => {
-                eprintln!("error: `{s}` is not a callhook diagnostic code; `callhook explain` lists them");
-                2
-            }
-        },
+        }
     }
 }

@@ -97,7 +97,12 @@ pub fn successors(last: Option<Trigger>) -> Vec<Trigger> {
 /// repeating trigger (AgentDeclined) listed once for "one or more earlier times".
 /// For `CallConnected`: `[[AgentConnected], [AgentDeclined, AgentConnected]]`.
 pub fn paths_to(target: Trigger) -> Vec<Vec<Trigger>> {
-    fn walk(last: Option<Trigger>, target: Trigger, path: &mut Vec<Trigger>, out: &mut Vec<Vec<Trigger>>) {
+    fn walk(
+        last: Option<Trigger>,
+        target: Trigger,
+        path: &mut Vec<Trigger>,
+        out: &mut Vec<Vec<Trigger>>,
+    ) {
         for &(from, to) in EDGES {
             if from != last {
                 continue;

@@ -40,8 +40,20 @@ use Presence::{Maybe, Never, Yes};
 const ALWAYS: [Presence; 5] = [Yes, Yes, Yes, Yes, Yes];
 const AGENT: [Presence; 5] = [Yes, Yes, Yes, Never, Maybe("only if an agent connected")];
 const ENDED: [Presence; 5] = [Never, Never, Never, Never, Yes];
-const TRANSCRIPT: [Presence; 5] = [Never, Never, Never, Never, Maybe("only when transcription is on")];
-const RECORDING: [Presence; 5] = [Never, Never, Never, Never, Maybe("only when recording is on")];
+const TRANSCRIPT: [Presence; 5] = [
+    Never,
+    Never,
+    Never,
+    Never,
+    Maybe("only when transcription is on"),
+];
+const RECORDING: [Presence; 5] = [
+    Never,
+    Never,
+    Never,
+    Never,
+    Maybe("only when recording is on"),
+];
 
 const fn b(name: &'static str, description: &'static str, presence: [Presence; 5]) -> Builtin {
     Builtin {
@@ -55,19 +67,35 @@ const fn b(name: &'static str, description: &'static str, presence: [Presence; 5
 pub static BUILTINS: &[Builtin] = &[
     b("callId", "unique call id", ALWAYS),
     b("tenantId", "tenant id", ALWAYS),
-    b("CALLER_ID", "caller number (digits, no +) or Teams user id", ALWAYS),
+    b(
+        "CALLER_ID",
+        "caller number (digits, no +) or Teams user id",
+        ALWAYS,
+    ),
     b("CALLER_ID_E164", "caller number in E.164 (+33...)", ALWAYS),
     b("CALLED_NUMBER", "the number the caller dialled", ALWAYS),
     b("FLOW_NAME", "call flow name", ALWAYS),
     b("QUEUE_NAME", "first queue the call went through", ALWAYS),
     b("CALL_START_TIME", "when the call came in", ALWAYS),
-    b("AGENT_ID", "agent id (at AgentDeclined: the declining agent)", AGENT),
-    b("AGENT_NAME", "agent display name (at AgentDeclined: the declining agent)", AGENT),
+    b(
+        "AGENT_ID",
+        "agent id (at AgentDeclined: the declining agent)",
+        AGENT,
+    ),
+    b(
+        "AGENT_NAME",
+        "agent display name (at AgentDeclined: the declining agent)",
+        AGENT,
+    ),
     b("CALL_END_TIME", "when the call ended", ENDED),
     b("CALL_HANDLE_TIME", "talk time in seconds", ENDED),
     b("CALL_TERMINATION_REASON", "how the call ended", ENDED),
     b("CALL_SUMMARY", "AI call summary", TRANSCRIPT),
-    b("CALL_SENTIMENT", "positive / neutral / negative / mixed", TRANSCRIPT),
+    b(
+        "CALL_SENTIMENT",
+        "positive / neutral / negative / mixed",
+        TRANSCRIPT,
+    ),
     b("TRANSCRIPT_FILE_URL", "link to the transcript", TRANSCRIPT),
     b("RECORDING_FILE_URL", "link to the recording", RECORDING),
 ];
@@ -92,7 +120,10 @@ mod tests {
         let agent = builtin("AGENT_NAME").unwrap();
         assert_eq!(agent.presence(Trigger::CustomerAbandoned), Never);
         assert!(matches!(agent.presence(Trigger::CallEnded), Maybe(_)));
-        assert_eq!(builtin("CALL_HANDLE_TIME").unwrap().set_at(), vec![Trigger::CallEnded]);
+        assert_eq!(
+            builtin("CALL_HANDLE_TIME").unwrap().set_at(),
+            vec![Trigger::CallEnded]
+        );
         assert_eq!(BUILTINS.len(), 17);
         assert!(builtin("caller_id").is_none());
     }

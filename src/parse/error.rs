@@ -27,7 +27,10 @@ pub fn syntax_error(
         }
     }
     if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
-        positives.iter().filter_map(|r| describe(*r)).for_each(|s| push(&mut expected, s));
+        positives
+            .iter()
+            .filter_map(|r| describe(*r))
+            .for_each(|s| push(&mut expected, s));
     }
     // pest reports the farthest *rule* it tried; a missing `:` or `>` is a literal, only
     // seen with pest's error detail on, which is slow: re-parse this one chunk with it.
@@ -129,8 +132,7 @@ fn hint(found: &str, expected: &[&str]) -> Option<String> {
 }
 
 const METHOD: &str = "an HTTP method such as `GET` or `POST`";
-const CLAUSE: &str =
-    "a clause (`header`, `query`, `auth`, `body`, `timeout`, `retry` or `map`)";
+const CLAUSE: &str = "a clause (`header`, `query`, `auth`, `body`, `timeout`, `retry` or `map`)";
 const ESCAPE: &str = "an escape (`\\\"`, `\\\\`, `\\n`, `\\t`, `\\r` or `\\u{...}`)";
 const BLOCK_END: &str = "`>`";
 

@@ -38,7 +38,8 @@ impl<'s> Lower<'s> {
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
-        self.errors.push(Diagnostic::new(Code::E0001, span, message));
+        self.errors
+            .push(Diagnostic::new(Code::E0001, span, message));
         self.errors.last_mut().expect("just pushed")
     }
 
@@ -60,7 +61,9 @@ impl<'s> Lower<'s> {
             match c.as_rule() {
                 Rule::workflow_name => name = Some(self.plain_string(Self::only(c))),
                 Rule::workflow_scope => scope = Some(self.plain_string(Self::only(c))),
-                Rule::trigger => trigger = Some(Spanned::new(c.as_str().to_string(), self.span(&c))),
+                Rule::trigger => {
+                    trigger = Some(Spanned::new(c.as_str().to_string(), self.span(&c)))
+                }
                 Rule::workflow_order => order = Some(self.order(Self::only(c))),
                 Rule::workflow_when => when = Some(self.condition(Self::only(c))),
                 Rule::block => main = Some(self.action(Self::only(c))),
@@ -227,7 +230,10 @@ impl<'s> Lower<'s> {
             let has = t.has_tokens();
             (Spanned::new(t.source_text(), t.span), has)
         } else {
-            (Spanned::new(name_pair.as_str().to_string(), self.span(&name_pair)), false)
+            (
+                Spanned::new(name_pair.as_str().to_string(), self.span(&name_pair)),
+                false,
+            )
         };
         let value = self.string(it.next().expect("grammar: header value"));
         Header {
@@ -263,14 +269,23 @@ impl<'s> Lower<'s> {
                     let key = it.next().expect("grammar: key");
                     let key = Spanned::new(key.as_str().to_string(), self.span(&key));
                     let value = self.string(it.next().expect("grammar: value"));
-                    if !["token_url", "client_id", "client_secret", "scope"].contains(&key.node.as_str()) {
+                    if !["token_url", "client_id", "client_secret", "scope"]
+                        .contains(&key.node.as_str())
+                    {
                         self.error(key.span, format!("unknown oauth2 setting `{}`", key.node))
                             .set_label("not an oauth2 setting")
                             .notes
-                            .push("the settings are token_url, client_id, client_secret and scope".into());
-                    } else if let Some((first, _)) = fields.iter().find(|(k, _)| k.node == key.node) {
+                            .push(
+                                "the settings are token_url, client_id, client_secret and scope"
+                                    .into(),
+                            );
+                    } else if let Some((first, _)) = fields.iter().find(|(k, _)| k.node == key.node)
+                    {
                         let first = first.span;
-                        let d = self.error(key.span, format!("oauth2 setting `{}` is given twice", key.node));
+                        let d = self.error(
+                            key.span,
+                            format!("oauth2 setting `{}` is given twice", key.node),
+                        );
                         d.primary.message = "second one".into();
                         d.secondary.push(crate::diagnostic::Label {
                             span: first,
@@ -339,8 +354,11 @@ impl<'s> Lower<'s> {
     fn json_value(&mut self, p: P, depth: usize) -> Spanned<JsonValue> {
         let span = self.span(&p);
         if depth > MAX_JSON_DEPTH {
-            self.error(span, format!("JSON body nested deeper than {MAX_JSON_DEPTH} levels"))
-                .set_label("too deep");
+            self.error(
+                span,
+                format!("JSON body nested deeper than {MAX_JSON_DEPTH} levels"),
+            )
+            .set_label("too deep");
             return Spanned::new(JsonValue::Null, span);
         }
         let value = match p.as_rule() {
@@ -420,7 +438,10 @@ impl<'s> Lower<'s> {
                 self.error(nspan, format!("`retry {}` is out of range", n.as_str()))
                     .set_label("expected 0 to 10")
                     .notes
-                    .push("retry takes the number of retries after the first attempt, from 0 to 10".into());
+                    .push(
+                        "retry takes the number of retries after the first attempt, from 0 to 10"
+                            .into(),
+                    );
                 0
             }
         };
@@ -442,7 +463,9 @@ impl<'s> Lower<'s> {
             match c.as_rule() {
                 Rule::kw_map => {}
                 Rule::kw_required => required = true,
-                Rule::map_target => target = Some(Spanned::new(c.as_str().to_string(), self.span(&c))),
+                Rule::map_target => {
+                    target = Some(Spanned::new(c.as_str().to_string(), self.span(&c)))
+                }
                 _ => path = Some(self.map_path(c)),
             }
         }
@@ -460,7 +483,8 @@ impl<'s> Lower<'s> {
             Rule::xpath_path => {
                 let t = self.plain_string(Self::only(p));
                 if t.node.trim().is_empty() {
-                    self.error(t.span, "empty XPath expression").set_label("empty");
+                    self.error(t.span, "empty XPath expression")
+                        .set_label("empty");
                 }
                 MapPath::XPath(t.node)
             }
@@ -497,9 +521,15 @@ impl<'s> Lower<'s> {
                             d.primary.message = "not a response field".into();
                             d.notes.push(format!(
                                 "the response fields are {}",
-                                Meta::NAMES.iter().map(|n| format!("@{n}")).collect::<Vec<_>>().join(", ")
+                                Meta::NAMES
+                                    .iter()
+                                    .map(|n| format!("@{n}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ));
-                            if let Some(near) = crate::suggest::nearest(n, Meta::NAMES.iter().copied()) {
+                            if let Some(near) =
+                                crate::suggest::nearest(n, Meta::NAMES.iter().copied())
+                            {
                                 d.notes.push(format!("did you mean `@{near}`?"));
                             }
                             MapPath::Meta(Meta::Raw)
@@ -519,7 +549,8 @@ impl<'s> Lower<'s> {
                             match idx.as_str().parse::<usize>() {
                                 Ok(i) => segs.push(Segment::Index(i)),
                                 Err(_) => {
-                                    self.error(ispan, "array index out of range").set_label("too large");
+                                    self.error(ispan, "array index out of range")
+                                        .set_label("too large");
                                 }
                             }
                         }
@@ -636,8 +667,11 @@ impl<'s> Lower<'s> {
                     Some(ch) => out.push(ch),
                     None => {
                         let span = self.span(c);
-                        self.error(span, format!("`\\u{{{hex}}}` is not a Unicode scalar value"))
-                            .set_label("invalid code point");
+                        self.error(
+                            span,
+                            format!("`\\u{{{hex}}}` is not a Unicode scalar value"),
+                        )
+                        .set_label("invalid code point");
                     }
                 }
             }
@@ -673,7 +707,10 @@ impl<'s> Lower<'s> {
                     self.error(span, "lone UTF-16 surrogate in a `\\u` escape")
                         .set_label("in this string")
                         .notes
-                        .push("write a surrogate pair (`\\uD83D\\uDE00`) or the character itself".into());
+                        .push(
+                            "write a surrogate pair (`\\uD83D\\uDE00`) or the character itself"
+                                .into(),
+                        );
                 }
             }
         }
