@@ -1,6 +1,7 @@
 //! The command line: subcommands, their flags and their exit codes.
 
 mod check;
+mod run;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -36,6 +37,12 @@ pub enum Command {
     /// Several files are one program, concatenated in the order given.
     /// Exit code: 0 no errors, 1 errors (or warnings with --deny-warnings), 2 usage or I/O error.
     Check(CheckArgs),
+    /// Run scripts against call events (JSON lines), making real HTTP requests.
+    ///
+    /// Exit code: 0 every event processed and every workflow succeeded; 1 an event was
+    /// rejected or a workflow failed; 2 the run could not start (check errors, missing
+    /// secrets, usage or I/O errors).
+    Run(RunArgs),
     /// Explain a diagnostic code (e.g. E0104) with a wrong and a right example.
     Explain {
         /// The code, e.g. E0104 or w0201. Without it, lists every code.
@@ -54,6 +61,33 @@ pub struct CheckArgs {
     /// Output format: human (rendered like rustc) or json (one document on stdout).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Script files (.hook), one program in the order given.
+    #[arg(required = true)]
+    pub scripts: Vec<PathBuf>,
+    /// Call events, one JSON object per line, or `-` for standard input.
+    #[arg(long, short)]
+    pub events: PathBuf,
+    /// Answer requests from this stubs file (JSON) and refuse every other request:
+    /// nothing leaves the machine.
+    #[arg(long)]
+    pub stubs: Option<PathBuf>,
+    /// Read `$env.NAME$` secrets from this file (NAME=value lines) where the environment
+    /// does not set them.
+    #[arg(long)]
+    pub env_file: Option<PathBuf>,
+    /// Render each request and print it without sending it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output: human (a readable trace) or json (one JSON object per line).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// How many calls run at the same time.
+    #[arg(long, default_value_t = crate::run::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(usize))]
+    pub concurrency: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -75,6 +109,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => {
             check::run(&args, cli.color.enabled(std::io::stdout().is_terminal()))
         }
+        Command::Run(args) => run::run(&args, cli.color),
         Command::Explain { code } => explain(code.as_deref()),
     };
     ExitCode::from(code)

@@ -1,0 +1,251 @@
+//! Running a script against call events (SPEC section 6): each call has its own context;
+//! calls run concurrently, the events of one call strictly in order.
+
+pub mod context;
+pub mod engine;
+pub mod events;
+pub mod http;
+pub mod map;
+pub mod outcome;
+pub mod secrets;
+pub mod stubs;
+pub mod template;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::json;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::model::{lifecycle, Trigger};
+use context::Call;
+use engine::Engine;
+use events::Event;
+use outcome::{Outcome, Summary};
+
+/// How the run reports.
+#[derive(Clone, Copy, Debug)]
+pub struct Report {
+    pub json: bool,
+    pub color: bool,
+}
+
+/// Default number of calls whose events run at the same time.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
+enum Line {
+    Outcome(Outcome),
+    Rejected {
+        line: usize,
+        call: Option<String>,
+        message: String,
+    },
+    Skipped {
+        call: String,
+        event: Trigger,
+        workflow: String,
+    },
+    Processed {
+        failed: usize,
+    },
+}
+
+/// Reads events from `input`, runs them, writes the trace (or JSON lines) to `out`, and
+/// returns the summary. Secrets are redacted from every line written.
+pub async fn run_events<R, W>(
+    engine: Arc<Engine>,
+    input: R,
+    concurrency: usize,
+    report: Report,
+    out: W,
+) -> Summary
+where
+    R: AsyncBufRead + Unpin,
+    W: std::io::Write + Send + 'static,
+{
+    let (tx, rx) = mpsc::unbounded_channel::<Line>();
+    let printer = tokio::task::spawn_blocking({
+        let redactor = engine.redactor.clone();
+        move || print_lines(rx, out, report, &redactor)
+    });
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut calls: HashMap<String, (Option<Trigger>, Option<mpsc::UnboundedSender<Event>>)> =
+        HashMap::new();
+    let mut tasks = Vec::new();
+    let mut lines = input.lines();
+    let mut n = 0;
+    loop {
+        let text = match lines.next_line().await {
+            Ok(Some(t)) => t,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Line::Rejected {
+                    line: n + 1,
+                    call: None,
+                    message: format!("cannot read the events: {e}"),
+                });
+                break;
+            }
+        };
+        n += 1;
+        let event = match events::parse_line(n, &text) {
+            Ok(Some(e)) => e,
+            Ok(None) => continue,
+            Err(message) => {
+                let _ = tx.send(Line::Rejected {
+                    line: n,
+                    call: None,
+                    message,
+                });
+                continue;
+            }
+        };
+        let entry = calls.entry(event.call.clone()).or_insert((None, None));
+        if !lifecycle::can_follow(entry.0, event.trigger) {
+            let _ = tx.send(Line::Rejected {
+                line: n,
+                call: Some(event.call.clone()),
+                message: engine::lifecycle_error(entry.0, event.trigger),
+            });
+            continue;
+        }
+        entry.0 = Some(event.trigger);
+        let sender = entry.1.get_or_insert_with(|| {
+            let (etx, erx) = mpsc::unbounded_channel();
+            tasks.push(tokio::spawn(run_call(
+                engine.clone(),
+                event.call.clone(),
+                erx,
+                permits.clone(),
+                tx.clone(),
+            )));
+            etx
+        });
+        let _ = sender.send(event.clone());
+        if event.trigger == Trigger::CallEnded {
+            entry.1 = None; // nothing may follow: the call's task ends when it is done
+        }
+    }
+    drop(calls);
+    for t in tasks {
+        let _ = t.await;
+    }
+    drop(tx);
+    printer.await.unwrap_or_default()
+}
+
+async fn run_call(
+    engine: Arc<Engine>,
+    id: String,
+    mut events: mpsc::UnboundedReceiver<Event>,
+    permits: Arc<Semaphore>,
+    tx: mpsc::UnboundedSender<Line>,
+) {
+    let mut call = Call::new(id);
+    while let Some(e) = events.recv().await {
+        let Ok(_permit) = permits.acquire().await else {
+            return;
+        };
+        let sink = tx.clone();
+        let mut on_outcome = |o: &Outcome| {
+            let _ = sink.send(Line::Outcome(o.clone()));
+        };
+        match engine
+            .fire(
+                &mut call,
+                e.trigger,
+                e.scope.as_deref(),
+                &e.vars,
+                &mut on_outcome,
+            )
+            .await
+        {
+            Ok(fired) => {
+                for w in fired.skipped {
+                    let _ = tx.send(Line::Skipped {
+                        call: call.id.clone(),
+                        event: e.trigger,
+                        workflow: w,
+                    });
+                }
+                let _ = tx.send(Line::Processed {
+                    failed: fired.workflows_failed,
+                });
+            }
+            Err(message) => {
+                let _ = tx.send(Line::Rejected {
+                    line: e.line,
+                    call: Some(call.id.clone()),
+                    message,
+                });
+            }
+        }
+    }
+}
+
+fn print_lines<W: std::io::Write>(
+    mut rx: mpsc::UnboundedReceiver<Line>,
+    mut out: W,
+    report: Report,
+    redactor: &secrets::Redactor,
+) -> Summary {
+    let mut summary = Summary::default();
+    while let Some(line) = rx.blocking_recv() {
+        let text = match line {
+            Line::Outcome(o) => {
+                summary.add(&o);
+                if report.json {
+                    let mut v = serde_json::to_value(&o).unwrap_or_default();
+                    v["type"] = json!("outcome");
+                    format!("{v}\n")
+                } else {
+                    o.human(report.color)
+                }
+            }
+            Line::Rejected {
+                line,
+                call,
+                message,
+            } => {
+                summary.events_rejected += 1;
+                if report.json {
+                    format!(
+                        "{}\n",
+                        json!({"type": "rejected", "line": line, "call": call, "error": message})
+                    )
+                } else {
+                    let (on, off) = if report.color {
+                        ("\x1b[31m", "\x1b[0m")
+                    } else {
+                        ("", "")
+                    };
+                    format!("{on}rejected{off} line {line}: {message}\n")
+                }
+            }
+            Line::Skipped {
+                call,
+                event,
+                workflow,
+            } => {
+                summary.workflows_skipped += 1;
+                if report.json {
+                    format!(
+                        "{}\n",
+                        json!({"type": "skipped", "call": call, "event": event.as_str(), "workflow": workflow})
+                    )
+                } else {
+                    format!("{call} {event} {workflow}: skipped (`when` is false)\n")
+                }
+            }
+            Line::Processed { failed } => {
+                summary.events_processed += 1;
+                summary.workflows_failed += failed;
+                continue;
+            }
+        };
+        let _ = out.write_all(redactor.redact(&text).as_bytes());
+    }
+    let _ = out.flush();
+    summary
+}
