@@ -75,7 +75,7 @@ pub fn syntax_error(
     } else {
         format!("unexpected {}", found_text.trim_start_matches("a "))
     });
-    if let Some(note) = hint(&found, &expected) {
+    if let Some(note) = hint(found, &expected) {
         diag = diag.note(note);
     }
     (diag, at)
