@@ -35,7 +35,9 @@ pub struct Report {
 pub const DEFAULT_CONCURRENCY: usize = 64;
 
 enum Line {
-    Outcome(Outcome),
+    /// An outcome, already rendered and redacted (in the call's task, so that rendering
+    /// runs in parallel).
+    Outcome { text: String, succeeded: bool, reason: Option<outcome::Reason> },
     Rejected {
         line: usize,
         call: Option<String>,
@@ -65,9 +67,9 @@ where
     W: std::io::Write + Send + 'static,
 {
     let (tx, rx) = mpsc::unbounded_channel::<Line>();
-    let printer = tokio::task::spawn_blocking({
+    let printer = tokio::spawn({
         let redactor = engine.redactor.clone();
-        move || print_lines(rx, out, report, &redactor)
+        print_lines(rx, out, report, redactor)
     });
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut calls: HashMap<String, (Option<Trigger>, Option<mpsc::UnboundedSender<Event>>)> =
@@ -118,7 +120,7 @@ where
                 event.call.clone(),
                 erx,
                 permits.clone(),
-                tx.clone(),
+                tx.clone(), report,
             )));
             etx
         });
@@ -141,6 +143,7 @@ async fn run_call(
     mut events: mpsc::UnboundedReceiver<Event>,
     permits: Arc<Semaphore>,
     tx: mpsc::UnboundedSender<Line>,
+    report: Report,
 ) {
     let mut call = Call::new(id);
     while let Some(e) = events.recv().await {
@@ -148,8 +151,20 @@ async fn run_call(
             return;
         };
         let sink = tx.clone();
+        let redactor = engine.redactor.clone();
         let mut on_outcome = |o: &Outcome| {
-            let _ = sink.send(Line::Outcome(o.clone()));
+            let text = if report.json {
+                let mut v = serde_json::to_value(o).unwrap_or_default();
+                v["type"] = json!("outcome");
+                format!("{v}\n")
+            } else {
+                o.human(report.color)
+            };
+            let _ = sink.send(Line::Outcome {
+                text: redactor.redact(&text),
+                succeeded: o.succeeded(),
+                reason: o.reason,
+            });
         };
         match engine
             .fire(
@@ -184,24 +199,27 @@ async fn run_call(
     }
 }
 
-fn print_lines<W: std::io::Write>(
-    mut rx: mpsc::UnboundedReceiver<Line>,
-    mut out: W,
-    report: Report,
-    redactor: &secrets::Redactor,
-) -> Summary {
+/// Writes the lines as they come, in batches (a wake-up per line would cost more than the
+/// line), and counts them for the summary.
+async fn print_lines<W: std::io::Write>(mut rx: mpsc::UnboundedReceiver<Line>, mut out: W, report: Report, redactor: secrets::Redactor) -> Summary {
     let mut summary = Summary::default();
-    while let Some(line) = rx.blocking_recv() {
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        for line in batch.drain(..) {
+            print_line(line, &mut out, report, &redactor, &mut summary);
+        }
+        let _ = out.flush();
+    }
+    summary
+}
+
+fn print_line<W: std::io::Write>(line: Line, out: &mut W, report: Report, redactor: &secrets::Redactor, summary: &mut Summary) {
+    {
         let text = match line {
-            Line::Outcome(o) => {
-                summary.add(&o);
-                if report.json {
-                    let mut v = serde_json::to_value(&o).unwrap_or_default();
-                    v["type"] = json!("outcome");
-                    format!("{v}\n")
-                } else {
-                    o.human(report.color)
-                }
+            Line::Outcome { text, succeeded, reason } => {
+                summary.add(succeeded, reason);
+                let _ = out.write_all(text.as_bytes());
+                return;
             }
             Line::Rejected {
                 line,
@@ -241,11 +259,9 @@ fn print_lines<W: std::io::Write>(
             Line::Processed { failed } => {
                 summary.events_processed += 1;
                 summary.workflows_failed += failed;
-                continue;
+                return;
             }
         };
         let _ = out.write_all(redactor.redact(&text).as_bytes());
     }
-    let _ = out.flush();
-    summary
 }

@@ -131,12 +131,12 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn add(&mut self, o: &Outcome) {
-        if o.succeeded() {
+    pub fn add(&mut self, succeeded: bool, reason: Option<Reason>) {
+        if succeeded {
             self.actions_succeeded += 1;
         } else {
             self.actions_failed += 1;
-            if let Some(r) = o.reason {
+            if let Some(r) = reason {
                 *self
                     .failed_by_reason
                     .entry(r.as_str().to_string())
