@@ -21,8 +21,16 @@ const CONCURRENCY: usize = 64;
 
 async fn server() -> String {
     let app = axum::Router::new()
-        .route("/contacts/{phone}", get(|Path(p): Path<String>| async move { Json(json!({"id": format!("C-{p}"), "tier": "gold", "name": "x"})) }))
-        .route("/notes", post(|Json(_): Json<Value>| async { Json(json!({"ok": true})) }));
+        .route(
+            "/contacts/{phone}",
+            get(|Path(p): Path<String>| async move {
+                Json(json!({"id": format!("C-{p}"), "tier": "gold", "name": "x"}))
+            }),
+        )
+        .route(
+            "/notes",
+            post(|Json(_): Json<Value>| async { Json(json!({"ok": true})) }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -32,7 +40,15 @@ async fn server() -> String {
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0)))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
         .unwrap_or(0)
 }
 
@@ -43,7 +59,13 @@ async fn callhook_run(base: &str, calls: usize) -> Duration {
     );
     let program = Program::from_text("bench.hook", &script);
     assert!(!program.has_errors());
-    let engine = Engine::new(program.script, Transport::http().unwrap(), Env::default(), Redactor::default(), false);
+    let engine = Engine::new(
+        program.script,
+        Transport::http().unwrap(),
+        Env::default(),
+        Redactor::default(),
+        false,
+    );
     let mut events = String::new();
     for i in 0..calls {
         events += &format!("{{\"call\":\"c{i}\",\"event\":\"AgentConnected\",\"vars\":{{\"CALLER_ID_E164\":\"+336{i:08}\"}}}}\n");
@@ -52,7 +74,17 @@ async fn callhook_run(base: &str, calls: usize) -> Duration {
         events += &format!("{{\"call\":\"c{i}\",\"event\":\"CallEnded\",\"vars\":{{\"CALL_HANDLE_TIME\":\"{i}\"}}}}\n");
     }
     let t = Instant::now();
-    let summary = run_events(Arc::new(engine), tokio::io::BufReader::new(events.as_bytes()), CONCURRENCY, Report { json: true, color: false }, std::io::sink()).await;
+    let summary = run_events(
+        Arc::new(engine),
+        tokio::io::BufReader::new(events.as_bytes()),
+        CONCURRENCY,
+        Report {
+            json: true,
+            color: false,
+        },
+        std::io::sink(),
+    )
+    .await;
     let elapsed = t.elapsed();
     assert_eq!(summary.actions_succeeded, 2 * calls, "{summary:?}");
     elapsed
@@ -68,12 +100,27 @@ async fn bare_reqwest(base: &str, calls: usize) -> Duration {
         tasks.push(tokio::spawn(async move {
             let id = {
                 let _p = sem.acquire().await.unwrap();
-                let v: Value = client.get(format!("{base}/contacts/%2B336{i:08}")).send().await.unwrap().json().await.unwrap();
-                (v["id"].as_str().unwrap().to_string(), v["tier"].as_str().unwrap().to_string())
+                let v: Value = client
+                    .get(format!("{base}/contacts/%2B336{i:08}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                (
+                    v["id"].as_str().unwrap().to_string(),
+                    v["tier"].as_str().unwrap().to_string(),
+                )
             };
             let _p = sem.acquire().await.unwrap();
             let body = json!({"id": id.0, "tier": id.1, "secs": i.to_string()});
-            let r = client.post(format!("{base}/notes")).json(&body).send().await.unwrap();
+            let r = client
+                .post(format!("{base}/notes"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             assert!(r.status().is_success());
             r.bytes().await.unwrap();
         }));
@@ -93,16 +140,30 @@ fn render_and_map(iterations: u32) -> Duration {
     );
     let action = &program.script.workflows[0].main;
     let mut vars = Vars::default();
-    vars.set("CALLER_ID_E164", "+33612345678", callhook::run::context::Origin::Event);
-    vars.set("AGENT_NAME", "Alice \"A\"", callhook::run::context::Origin::Event);
-    vars.set("QUEUE_NAME", "Support", callhook::run::context::Origin::Event);
+    vars.set(
+        "CALLER_ID_E164",
+        "+33612345678",
+        callhook::run::context::Origin::Event,
+    );
+    vars.set(
+        "AGENT_NAME",
+        "Alice \"A\"",
+        callhook::run::context::Origin::Event,
+    );
+    vars.set(
+        "QUEUE_NAME",
+        "Support",
+        callhook::run::context::Origin::Event,
+    );
     let env = Env::default();
     let response = Response {
         status: 200,
         headers: vec![],
         body: br#"{"contacts":[{"id":"C-1001","tier":"gold"}]}"#.to_vec(),
     };
-    let callhook::ast::Body::Json(body) = &action.body.as_ref().unwrap().node else { unreachable!() };
+    let callhook::ast::Body::Json(body) = &action.body.as_ref().unwrap().node else {
+        unreachable!()
+    };
     let body_templates = {
         let mut v = vec![];
         body.node.templates(&mut v);
@@ -114,12 +175,21 @@ fn render_and_map(iterations: u32) -> Duration {
         let url = template::render(&action.url, template::Encoding::Url, &vars, &env).unwrap();
         total += url.len();
         for bt in &body_templates {
-            total += template::render(bt, template::Encoding::Raw, &vars, &env).unwrap().len();
+            total += template::render(bt, template::Encoding::Raw, &vars, &env)
+                .unwrap()
+                .len();
         }
-        let facts = map::Facts { response: Some(&response), duration_ms: 1, success: true, reason: None };
+        let facts = map::Facts {
+            response: Some(&response),
+            duration_ms: 1,
+            success: true,
+            reason: None,
+        };
         let mut parsed = map::Body::default();
         for m in &action.maps {
-            total += map::read(&m.path.node, &facts, &mut parsed).unwrap().map_or(0, |v| v.len());
+            total += map::read(&m.path.node, &facts, &mut parsed)
+                .unwrap()
+                .map_or(0, |v| v.len());
         }
     }
     let elapsed = t.elapsed();
@@ -130,12 +200,21 @@ fn render_and_map(iterations: u32) -> Duration {
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this with no argument.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let calls: usize = std::env::var("CALLS").ok().and_then(|c| c.parse().ok()).unwrap_or(if quick { 200 } else { 10_000 });
+    let calls: usize = std::env::var("CALLS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(if quick { 200 } else { 10_000 });
     let iterations = if quick { 1_000 } else { 200_000 };
     let micro = render_and_map(iterations);
-    println!("render+map per action: {:.0} ns ({iterations} iterations)", micro.as_nanos() as f64 / iterations as f64);
+    println!(
+        "render+map per action: {:.0} ns ({iterations} iterations)",
+        micro.as_nanos() as f64 / iterations as f64
+    );
 
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let base = server().await;
         // Warm up both (connections, allocator).
@@ -152,6 +231,10 @@ fn main() {
         println!("callhook run:  {ours_rate:>9.0} requests/s ({ours:.2?})");
         println!("bare reqwest:  {bare_rate:>9.0} requests/s ({bare:.2?})");
         println!("ratio callhook/bare: {:.2}", ours_rate / bare_rate);
-        println!("peak RSS: {} MiB (before the measured run: {} MiB)", peak / 1024, before / 1024);
+        println!(
+            "peak RSS: {} MiB (before the measured run: {} MiB)",
+            peak / 1024,
+            before / 1024
+        );
     });
 }

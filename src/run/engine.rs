@@ -212,7 +212,7 @@ impl Engine {
                 return (self.finish(outcome), None);
             }
         };
-        outcome.url = request.url.clone();
+        outcome.url = request.url.to_string();
         if self.dry_run {
             outcome.result = "SUCCESS";
             outcome.dry_run = Some(preview(&request));
@@ -555,7 +555,7 @@ impl Engine {
             .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
         Ok(Request {
             method: action.method.node.as_str().to_string(),
-            url: parsed.to_string(),
+            url: parsed,
             headers,
             body,
             timeout,
@@ -625,7 +625,7 @@ pub fn lifecycle_error(last: Option<Trigger>, next: Trigger) -> String {
 }
 
 fn preview(r: &Request) -> String {
-    let mut s = format!("{} {}\n", r.method, r.url);
+    let mut s = format!("{} {}\n", r.method, r.url.as_str());
     for (k, v) in &r.headers {
         s.push_str(&format!("{k}: {v}\n"));
     }

@@ -15,7 +15,8 @@ pub const MAX_REDIRECTS: usize = 5;
 #[derive(Clone, Debug)]
 pub struct Request {
     pub method: String,
-    pub url: String,
+    /// Parsed once, when the request is built.
+    pub url: url::Url,
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
     pub timeout: Duration,
@@ -96,7 +97,7 @@ impl Transport {
     async fn send_unbounded(&self, req: &Request) -> Result<Response, SendError> {
         match self {
             Transport::Stubs(stubs) => {
-                let r = stubs.answer(&req.method, &req.url).await?;
+                let r = stubs.answer(&req.method, req.url.as_str()).await?;
                 if r.body.len() > BODY_LIMIT {
                     return Err(SendError::TooLarge);
                 }
@@ -105,7 +106,7 @@ impl Transport {
             Transport::Http(client) => {
                 let method = reqwest::Method::from_bytes(req.method.as_bytes())
                     .map_err(|e| SendError::InvalidRequest(e.to_string()))?;
-                let mut builder = client.request(method, &req.url);
+                let mut builder = client.request(method, req.url.clone());
                 for (k, v) in &req.headers {
                     let name =
                         reqwest::header::HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
@@ -260,7 +261,8 @@ impl OAuthCache {
         };
         let req = Request {
             method: "POST".into(),
-            url: key.token_url.clone(),
+            url: url::Url::parse(&key.token_url)
+                .map_err(|e| format!("the token URL `{}` is not valid: {e}", key.token_url))?,
             headers: vec![
                 (
                     "content-type".into(),

@@ -37,7 +37,11 @@ pub const DEFAULT_CONCURRENCY: usize = 64;
 enum Line {
     /// An outcome, already rendered and redacted (in the call's task, so that rendering
     /// runs in parallel).
-    Outcome { text: String, succeeded: bool, reason: Option<outcome::Reason> },
+    Outcome {
+        text: String,
+        succeeded: bool,
+        reason: Option<outcome::Reason>,
+    },
     Rejected {
         line: usize,
         call: Option<String>,
@@ -120,7 +124,8 @@ where
                 event.call.clone(),
                 erx,
                 permits.clone(),
-                tx.clone(), report,
+                tx.clone(),
+                report,
             )));
             etx
         });
@@ -154,9 +159,9 @@ async fn run_call(
         let redactor = engine.redactor.clone();
         let mut on_outcome = |o: &Outcome| {
             let text = if report.json {
-                let mut v = serde_json::to_value(o).unwrap_or_default();
-                v["type"] = json!("outcome");
-                format!("{v}\n")
+                // `{"type":"outcome",` + the record's own fields.
+                let record = serde_json::to_string(o).unwrap_or_else(|_| "{}".into());
+                format!("{{\"type\":\"outcome\",{}\n", &record[1..])
             } else {
                 o.human(report.color)
             };
@@ -201,7 +206,12 @@ async fn run_call(
 
 /// Writes the lines as they come, in batches (a wake-up per line would cost more than the
 /// line), and counts them for the summary.
-async fn print_lines<W: std::io::Write>(mut rx: mpsc::UnboundedReceiver<Line>, mut out: W, report: Report, redactor: secrets::Redactor) -> Summary {
+async fn print_lines<W: std::io::Write>(
+    mut rx: mpsc::UnboundedReceiver<Line>,
+    mut out: W,
+    report: Report,
+    redactor: secrets::Redactor,
+) -> Summary {
     let mut summary = Summary::default();
     let mut batch = Vec::with_capacity(256);
     while rx.recv_many(&mut batch, 256).await > 0 {
@@ -213,10 +223,20 @@ async fn print_lines<W: std::io::Write>(mut rx: mpsc::UnboundedReceiver<Line>, m
     summary
 }
 
-fn print_line<W: std::io::Write>(line: Line, out: &mut W, report: Report, redactor: &secrets::Redactor, summary: &mut Summary) {
+fn print_line<W: std::io::Write>(
+    line: Line,
+    out: &mut W,
+    report: Report,
+    redactor: &secrets::Redactor,
+    summary: &mut Summary,
+) {
     {
         let text = match line {
-            Line::Outcome { text, succeeded, reason } => {
+            Line::Outcome {
+                text,
+                succeeded,
+                reason,
+            } => {
                 summary.add(succeeded, reason);
                 let _ = out.write_all(text.as_bytes());
                 return;
