@@ -14,6 +14,7 @@ pub mod model;
 pub mod parse;
 pub mod program;
 pub mod render;
+pub mod repl;
 pub mod run;
 pub mod source;
 pub mod span;

@@ -43,6 +43,11 @@ pub enum Command {
     /// rejected or a workflow failed; 2 the run could not start (check errors, missing
     /// secrets, usage or I/O errors).
     Run(RunArgs),
+    /// Open an interactive session on one live call: try APIs, fire events, inspect variables.
+    ///
+    /// When standard input is not a terminal, commands are read line by line and the
+    /// output is plain, so a session can be scripted.
+    Repl(ReplArgs),
     /// Explain a diagnostic code (e.g. E0104) with a wrong and a right example.
     Explain {
         /// The code, e.g. E0104 or w0201. Without it, lists every code.
@@ -90,6 +95,18 @@ pub struct RunArgs {
     pub concurrency: usize,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct ReplArgs {
+    /// Script files to load into the session.
+    pub scripts: Vec<PathBuf>,
+    /// Answer requests from this stubs file and refuse every other request.
+    #[arg(long)]
+    pub stubs: Option<PathBuf>,
+    /// Read `$env.NAME$` secrets from this file where the environment does not set them.
+    #[arg(long)]
+    pub env_file: Option<PathBuf>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
@@ -110,6 +127,7 @@ pub fn main() -> ExitCode {
             check::run(&args, cli.color.enabled(std::io::stdout().is_terminal()))
         }
         Command::Run(args) => run::run(&args, cli.color),
+        Command::Repl(args) => repl(&args, cli.color),
         Command::Explain { code } => explain(code.as_deref()),
     };
     ExitCode::from(code)
@@ -142,4 +160,47 @@ fn explain(code: Option<&str>) -> u8 {
             }
         }
     }
+}
+
+fn repl(args: &ReplArgs, color: ColorChoice) -> u8 {
+    use crate::run::http::Transport;
+    let env = match crate::run::secrets::Env::load(args.env_file.as_deref()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let transport = match &args.stubs {
+        Some(p) => match crate::run::stubs::Stubs::load(p) {
+            Ok(s) => Transport::Stubs(std::sync::Arc::new(s)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        },
+        None => match Transport::http() {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 2;
+        }
+    };
+    let session = crate::repl::session::Session::new(
+        transport,
+        env,
+        color.enabled(std::io::stdout().is_terminal()),
+    );
+    crate::repl::run(&args.scripts, session, &runtime)
 }
