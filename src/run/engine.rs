@@ -36,6 +36,9 @@ pub struct Engine {
     pub redactor: Redactor,
     pub oauth: OAuthCache,
     pub dry_run: bool,
+    /// Whether some action sends `body call` (which carries the call's earlier outcomes);
+    /// otherwise a call keeps no outcome records.
+    keep_outcomes: bool,
 }
 
 /// What firing one event did.
@@ -66,6 +69,7 @@ impl Engine {
             redactor,
             oauth: OAuthCache::default(),
             dry_run,
+            keep_outcomes: false,
         };
         engine.reindex();
         engine
@@ -83,6 +87,12 @@ impl Engine {
             list.sort_by_key(|&i| (self.script.workflows[i].order_value(), i));
         }
         self.by_trigger = by;
+        self.keep_outcomes = self
+            .script
+            .workflows
+            .iter()
+            .flat_map(|w| w.actions())
+            .any(|a| matches!(a.body.as_ref().map(|b| &b.node), Some(Body::Call)));
     }
 
     /// Applies an event: checks it against the lifecycle, adds its variables, runs its
@@ -121,7 +131,9 @@ impl Engine {
                 .await;
             on_outcome(&main);
             let mut ok = main.succeeded();
-            call.outcomes.push(main.clone());
+            if self.keep_outcomes {
+                call.outcomes.push(main.clone());
+            }
             fired.outcomes.push(main);
             if !ok {
                 if let Some(otherwise) = &w.otherwise {
@@ -130,7 +142,9 @@ impl Engine {
                         .await;
                     on_outcome(&o);
                     ok = o.succeeded();
-                    call.outcomes.push(o.clone());
+                    if self.keep_outcomes {
+                        call.outcomes.push(o.clone());
+                    }
                     fired.outcomes.push(o);
                 }
             }

@@ -34,13 +34,6 @@ fn ok() -> u16 {
     200
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum StubFile {
-    List(Vec<StubSpec>),
-    Object { stubs: Vec<StubSpec> },
-}
-
 #[derive(Debug, Clone)]
 pub struct Stub {
     method: Option<String>,
@@ -58,11 +51,25 @@ pub struct Stubs {
 
 impl Stubs {
     pub fn parse(text: &str) -> Result<Stubs, String> {
-        let file: StubFile = serde_json::from_str(text)
+        // JSON syntax first (with line and column), then each stub on its own, so that an
+        // error names the stub it is in.
+        let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?;
-        let specs = match file {
-            StubFile::List(l) | StubFile::Object { stubs: l } => l,
+        let list = match value {
+            serde_json::Value::Array(l) => l,
+            serde_json::Value::Object(mut o) => match o.remove("stubs") {
+                Some(serde_json::Value::Array(l)) if o.is_empty() => l,
+                _ => return Err("expected a list of stubs, or {\"stubs\": [...]}".into()),
+            },
+            _ => return Err("expected a list of stubs, or {\"stubs\": [...]}".into()),
         };
+        let mut specs = Vec::new();
+        for (i, v) in list.into_iter().enumerate() {
+            specs.push(
+                serde_json::from_value::<StubSpec>(v)
+                    .map_err(|e| format!("stub {}: {e}", i + 1))?,
+            );
+        }
         let mut stubs = Vec::new();
         for (i, s) in specs.into_iter().enumerate() {
             if s.json.is_some() && s.body.is_some() {
@@ -172,9 +179,10 @@ mod tests {
 
     #[test]
     fn parse_errors_are_located() {
+        assert!(Stubs::parse("[{\"url\": ").unwrap_err().contains("line 1"));
         assert!(Stubs::parse("[{\"url\": 1}]")
             .unwrap_err()
-            .contains("line 1"));
+            .starts_with("stub 1:"));
         assert!(Stubs::parse("[{\"url\": \"x\", \"stauts\": 1}]").is_err());
         assert_eq!(
             Stubs::parse("{\"stubs\": [{\"url\": \"x\"}]}")
