@@ -7,7 +7,9 @@
 //! when no path does. Per variable and trigger the stores are summed up once, so each use is
 //! answered in constant time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet as StdHashSet;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::Options;
 use crate::ast::{Action, CondAtom, FailureStore, Script, Template, VarRef, Workflow};
@@ -35,8 +37,10 @@ struct Store {
 struct Summary {
     first_any: Option<usize>,
     n_any: usize,
-    /// Definite stores by scope (`None`: workflows without a scope): first position, count.
-    definite: HashMap<Option<String>, (usize, usize)>,
+    /// Definite stores of workflows without a scope: first position, count.
+    unscoped: Option<(usize, usize)>,
+    /// Definite stores by scope: first position, count.
+    scoped: HashMap<String, (usize, usize)>,
 }
 
 impl Summary {
@@ -44,10 +48,13 @@ impl Summary {
         self.first_any = Some(self.first_any.map_or(pos, |p| p.min(pos)));
         self.n_any += 1;
         if definite {
-            let e = self
-                .definite
-                .entry(scope.map(str::to_string))
-                .or_insert((pos, 0));
+            let e = match scope {
+                None => self.unscoped.get_or_insert((pos, 0)),
+                Some(s) => match self.scoped.get_mut(s) {
+                    Some(e) => e,
+                    None => self.scoped.entry(s.to_string()).or_insert((pos, 0)),
+                },
+            };
             e.0 = e.0.min(pos);
             e.1 += 1;
         }
@@ -58,15 +65,15 @@ impl Summary {
     fn definite_for(&self, scope: Option<&str>) -> (Option<usize>, usize) {
         let mut first = None;
         let mut n = 0;
-        let mut take = |key: Option<&str>| {
-            if let Some((p, c)) = self.definite.get(&key.map(str::to_string)) {
+        let mut take = |found: Option<&(usize, usize)>| {
+            if let Some((p, c)) = found {
                 first = Some(first.map_or(*p, |f: usize| f.min(*p)));
                 n += c;
             }
         };
-        take(None);
-        if scope.is_some() {
-            take(scope);
+        take(self.unscoped.as_ref());
+        if let Some(scope) = scope {
+            take(self.scoped.get(scope));
         }
         (first, n)
     }
@@ -104,7 +111,7 @@ struct Flow<'a> {
     pos: Vec<usize>,
     vars: HashMap<&'a str, VarInfo>,
     paths: [Vec<Vec<Trigger>>; 5],
-    assume: &'a HashSet<String>,
+    assume: &'a StdHashSet<String>,
     /// Suggestions for unknown names, computed at most [`SUGGESTIONS_COMPUTED`] times.
     suggestions: std::cell::RefCell<HashMap<String, Option<String>>>,
 }
@@ -123,7 +130,7 @@ pub fn check(
         script,
         triggers,
         pos: positions(script, triggers),
-        vars: HashMap::new(),
+        vars: HashMap::default(),
         paths: Trigger::ALL.map(paths_to),
         assume: &options.assume_stored,
         suggestions: Default::default(),
@@ -166,7 +173,7 @@ fn positions(script: &Script, triggers: &[Option<Trigger>]) -> Vec<usize> {
 
 /// E0110: one variable mapped twice in one block.
 fn mapped_twice(action: &Action, diags: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut seen: HashMap<&str, Span> = HashMap::default();
     for m in &action.maps {
         if let Some(first) = seen.get(m.target.node.as_str()) {
             diags.push(
@@ -204,7 +211,7 @@ fn mapped_names(a: &Action) -> impl Iterator<Item = &str> {
 
 impl<'a> Flow<'a> {
     fn collect_stores(&mut self, i: usize, w: &'a Workflow, diags: &mut Vec<Diagnostic>) {
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: HashSet<&str> = HashSet::default();
         let in_main: HashSet<&str> = mapped_names(&w.main).collect();
         let in_else: Option<HashSet<&str>> =
             w.otherwise.as_ref().map(|e| mapped_names(e).collect());
@@ -247,7 +254,7 @@ impl<'a> Flow<'a> {
             .map(|a| a.var().node.as_str())
             .collect();
         // What a failed main block still stores, for its else block.
-        let mut on_failure: HashMap<&str, FailureStore> = HashMap::new();
+        let mut on_failure: HashMap<&str, FailureStore> = HashMap::default();
         for m in &w.main.maps {
             if let Some(f) = m.path.node.stored_on_failure() {
                 let e = on_failure.entry(m.target.node.as_str()).or_insert(f);
@@ -508,7 +515,7 @@ impl<'a> Flow<'a> {
 
     /// W0206 (mapped, never used) and W0207 (a literal `$` before a known name).
     fn unused_and_stray(&self, diags: &mut Vec<Diagnostic>) {
-        let mut used: HashSet<&str> = HashSet::new();
+        let mut used: HashSet<&str> = HashSet::default();
         let mut templates: Vec<&Template> = Vec::new();
         for w in &self.script.workflows {
             for atom in w.when.iter().flat_map(|c| &c.atoms) {

@@ -29,15 +29,42 @@ pub fn check(script: &Script, options: &Options) -> Vec<Diagnostic> {
         .map(|w| resolve_trigger(w, &mut diags))
         .collect();
     duplicate_names(script, &mut diags);
-    for w in &script.workflows {
-        for action in w.actions() {
-            request::check_action(action, &mut diags);
-            secrets::check_action(action, &mut diags);
-        }
-    }
+    diags.extend(per_action(&script.workflows));
     flow::check(script, &triggers, options, &mut diags);
     diagnostic::sort(&mut diags);
     diags
+}
+
+/// Below this many workflows the per-action checks run on the calling thread.
+const PARALLEL_MIN: usize = 2048;
+
+/// The checks that look at one action alone (E0106 to E0109, E0111, E0112, W0203 to
+/// W0205). They share nothing, so a large script is split across all cores; the caller
+/// sorts the result, so it is the same whatever the number of cores.
+fn per_action(workflows: &[Workflow]) -> Vec<Diagnostic> {
+    let run = |ws: &[Workflow]| {
+        let mut diags = Vec::new();
+        for action in ws.iter().flat_map(Workflow::actions) {
+            request::check_action(action, &mut diags);
+            secrets::check_action(action, &mut diags);
+        }
+        diags
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if workflows.len() < PARALLEL_MIN || workers == 1 {
+        return run(workflows);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = workflows
+            .chunks(workflows.len().div_ceil(workers))
+            .map(|ws| (ws, scope.spawn(move || run(ws))))
+            .collect();
+        // A worker only fails if a check panics; then that slice is checked again here.
+        handles
+            .into_iter()
+            .flat_map(|(ws, h)| h.join().unwrap_or_else(|_| run(ws)))
+            .collect()
+    })
 }
 
 /// The checks that make sense for a bare action typed at the REPL: E0105 to E0112 and
@@ -78,7 +105,7 @@ fn resolve_trigger(w: &Workflow, diags: &mut Vec<Diagnostic>) -> Option<Trigger>
 
 /// E0110: two workflows with one name.
 fn duplicate_names(script: &Script, diags: &mut Vec<Diagnostic>) {
-    let mut seen = std::collections::HashMap::new();
+    let mut seen = rustc_hash::FxHashMap::default();
     for w in &script.workflows {
         let Some(name) = &w.name else { continue };
         match seen.get(name.node.as_str()) {
@@ -96,5 +123,27 @@ fn duplicate_names(script: &Script, diags: &mut Vec<Diagnostic>) {
                 seen.insert(name.node.as_str(), name.span);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past [`PARALLEL_MIN`] workflows the per-action checks run on several threads; every
+    /// diagnostic must still be there, in source order.
+    #[test]
+    fn parallel_per_action_checks_keep_every_diagnostic_in_order() {
+        let n = PARALLEL_MIN * 2 + 7;
+        let src: String = (0..n)
+            .map(|i| format!("on CallEnded < GET \"https://x/{i}\" timeout {} >\n", i % 3))
+            .collect();
+        let (script, parse_errors) = crate::parse::parse_program(&[(0, &src)]);
+        assert!(parse_errors.is_empty());
+        let diags = check(&script, &Options::default());
+        let starts: Vec<usize> = diags.iter().map(|d| d.primary.span.start).collect();
+        assert_eq!(diags.len(), n, "one E0111 per `timeout N` without a unit");
+        assert!(diags.iter().all(|d| d.code == Code::E0111));
+        assert!(starts.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -1,7 +1,7 @@
 //! The request itself: URL (E0106, E0112, W0204), body (E0107, E0108), headers (E0109),
 //! timeouts (E0111) and retries (W0205).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::ast::{Action, Auth, Body, Duration, JsonValue, Method, Part, Template};
 use crate::diagnostic::{Code, Diagnostic};
@@ -184,7 +184,7 @@ fn check_url(url: &Template, what: &str, diags: &mut Vec<Diagnostic>) {
 fn json_problems(v: &JsonValue, diags: &mut Vec<Diagnostic>) {
     match v {
         JsonValue::Object(o) => {
-            let mut seen: HashMap<&str, Span> = HashMap::new();
+            let mut seen: HashMap<&str, Span> = HashMap::default();
             for (k, val) in &o.members {
                 if let Some(first) = seen.get(k.node.as_str()) {
                     diags.push(

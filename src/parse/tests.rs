@@ -298,3 +298,30 @@ fn deep_json_is_refused_not_overflowed() {
     let parsed = parse_file(0, &src);
     assert!(!parsed.diagnostics.is_empty());
 }
+
+/// A large file is parsed in chunks, in parallel; the result must be the one a single pass
+/// gives, syntax errors and their recovery included.
+#[test]
+fn chunked_parse_matches_one_pass() {
+    let mut src = String::new();
+    for i in 0..6000 {
+        src.push_str(&format!(
+            "# {i} < not a block\nworkflow \"w{i}\" on AgentConnected <\n  POST \"https://x/{i}?a=$CALLER_ID_E164$\" # c\n  body {{ \"k\": \"v > # \\\" $$\" }} map V{i} = id\n>\n"
+        ));
+        if i % 997 == 0 {
+            src.push_str("on CallEnded < GET \"https://x\" timeout >\nscope \"s\"\n");
+        }
+    }
+    assert!(src.len() > 2 * CHUNK);
+    let starts = chunk_starts(&src, CHUNK);
+    assert!(starts.len() > 1, "{starts:?}");
+    for &s in &starts[1..] {
+        assert!(src[s..].starts_with("workflow"), "{}", &src[s..s + 40]);
+    }
+    let chunked = parse_file(0, &src);
+    let single = parse_chunk(0, &src, 0);
+    // Each broken pair costs the workflow after it (recovery resumes at the next start).
+    assert_eq!(chunked.workflows.len(), 6000 - 7);
+    assert_eq!(chunked.diagnostics.len(), 14);
+    assert_eq!(format!("{chunked:?}"), format!("{single:?}"));
+}
