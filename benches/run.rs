@@ -1,7 +1,8 @@
 //! `run` throughput against a fast local keep-alive server, next to a bare reqwest client
 //! sending the same requests at the same concurrency, in the same process; and the cost of
 //! rendering + mapping one action. Run: `cargo bench --bench run` (CALLS=N to change the
-//! number of calls; default 10,000, i.e. 20,000 requests).
+//! number of calls; default 10,000, i.e. 20,000 requests; ONLY=callhook or ONLY=bare to
+//! run one side alone, e.g. under perf).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -220,6 +221,12 @@ fn main() {
         // Warm up both (connections, allocator).
         callhook_run(&base, calls / 10 + 1).await;
         bare_reqwest(&base, calls / 10 + 1).await;
+        // ONLY=callhook or ONLY=bare runs one side alone, e.g. under a profiler.
+        match std::env::var("ONLY").as_deref() {
+            Ok("callhook") => return println!("{:.2?}", callhook_run(&base, calls).await),
+            Ok("bare") => return println!("{:.2?}", bare_reqwest(&base, calls).await),
+            _ => {}
+        }
         let before = peak_rss_kib();
         let ours = callhook_run(&base, calls).await;
         let peak = peak_rss_kib();

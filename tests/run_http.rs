@@ -129,6 +129,33 @@ async fn get_is_retried_after_500_and_post_is_not() {
 }
 
 #[tokio::test]
+async fn too_many_requests_is_retried_like_a_5xx() {
+    let s = start().await;
+    let script = format!(
+        r#"workflow "get" on AgentConnected < GET "{}/busy" retry 1 backoff 10ms map R = id >"#,
+        s.base
+    );
+    let r = run(&script, &ev("c", "AgentConnected", json!({})), &[]).await;
+    let o = r.outcome("get");
+    assert_eq!(o["result"], "SUCCESS", "{}", r.text);
+    assert_eq!(o["attempts"], 2);
+    assert_eq!(o["stored"]["R"], "after-429");
+    assert_eq!(s.seen_path("/busy").len(), 2);
+
+    // Without retries left, the 429 is the outcome.
+    let s = start().await;
+    let script = format!(
+        r#"workflow "get" on AgentConnected < GET "{}/busy" retry 0 map S = @status >"#,
+        s.base
+    );
+    let r = run(&script, &ev("c", "AgentConnected", json!({})), &[]).await;
+    let o = r.outcome("get");
+    assert_eq!(o["reason"], "HTTP_ERROR");
+    assert_eq!(o["stored"]["S"], "429");
+    assert_eq!(s.seen_path("/busy").len(), 1);
+}
+
+#[tokio::test]
 async fn four_xx_is_never_retried() {
     let s = start().await;
     let script = format!(

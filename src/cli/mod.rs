@@ -84,6 +84,10 @@ pub struct RunArgs {
     /// does not set them.
     #[arg(long)]
     pub env_file: Option<PathBuf>,
+    /// Also trust the CA certificates in this PEM file (e.g. a company CA in front of the
+    /// CRM), on top of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     /// Render each request and print it without sending it.
     #[arg(long)]
     pub dry_run: bool,
@@ -105,6 +109,9 @@ pub struct ReplArgs {
     /// Read `$env.NAME$` secrets from this file where the environment does not set them.
     #[arg(long)]
     pub env_file: Option<PathBuf>,
+    /// Also trust the CA certificates in this PEM file, on top of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -162,8 +169,22 @@ fn explain(code: Option<&str>) -> u8 {
     }
 }
 
-fn repl(args: &ReplArgs, color: ColorChoice) -> u8 {
+/// Stubs when a stubs file is given, else real HTTP (trusting `--ca-cert` if given).
+fn transport(
+    stubs: Option<&std::path::Path>,
+    ca_cert: Option<&std::path::Path>,
+) -> Result<crate::run::http::Transport, String> {
     use crate::run::http::Transport;
+    match (stubs, ca_cert) {
+        (Some(p), _) => {
+            crate::run::stubs::Stubs::load(p).map(|s| Transport::Stubs(std::sync::Arc::new(s)))
+        }
+        (None, Some(ca)) => Transport::http_trusting(&Transport::load_ca_certs(ca)?),
+        (None, None) => Transport::http(),
+    }
+}
+
+fn repl(args: &ReplArgs, color: ColorChoice) -> u8 {
     let env = match crate::run::secrets::Env::load(args.env_file.as_deref()) {
         Ok(e) => e,
         Err(e) => {
@@ -171,21 +192,12 @@ fn repl(args: &ReplArgs, color: ColorChoice) -> u8 {
             return 2;
         }
     };
-    let transport = match &args.stubs {
-        Some(p) => match crate::run::stubs::Stubs::load(p) {
-            Ok(s) => Transport::Stubs(std::sync::Arc::new(s)),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        },
-        None => match Transport::http() {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        },
+    let transport = match transport(args.stubs.as_deref(), args.ca_cert.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

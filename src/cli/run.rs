@@ -8,9 +8,7 @@ use crate::check::Options;
 use crate::program::Program;
 use crate::render;
 use crate::run::engine::Engine;
-use crate::run::http::Transport;
 use crate::run::secrets::{self, Env, Redactor};
-use crate::run::stubs::Stubs;
 use crate::run::{self, Report};
 
 pub fn run(args: &RunArgs, color_choice: render::ColorChoice) -> u8 {
@@ -52,21 +50,12 @@ pub fn run(args: &RunArgs, color_choice: render::ColorChoice) -> u8 {
         );
         return 2;
     }
-    let transport = match &args.stubs {
-        Some(path) => match Stubs::load(path) {
-            Ok(s) => Transport::Stubs(Arc::new(s)),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        },
-        None => match Transport::http() {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        },
+    let transport = match super::transport(args.stubs.as_deref(), args.ca_cert.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
     };
     let redactor = Redactor::new(&env, &needed, &program.script);
     let engine = Arc::new(Engine::new(

@@ -63,6 +63,12 @@ pub enum Transport {
 
 impl Transport {
     pub fn http() -> Result<Transport, String> {
+        Transport::http_trusting(&[])
+    }
+
+    /// A real HTTP client that also trusts the CA certificates in `extra_roots` (PEM), on
+    /// top of the system's: for a CRM behind a company CA.
+    pub fn http_trusting(extra_roots: &[reqwest::Certificate]) -> Result<Transport, String> {
         let policy = reqwest::redirect::Policy::custom(|attempt| {
             let downgrade = attempt
                 .previous()
@@ -81,9 +87,24 @@ impl Transport {
             .redirect(policy)
             .user_agent(concat!("callhook/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(256)
+            .tls_certs_merge(extra_roots.iter().cloned())
             .build()
             .map(Transport::Http)
             .map_err(|e| format!("cannot start the HTTP client: {e}"))
+    }
+
+    /// Reads the CA certificates of a PEM file for [`Transport::http_trusting`].
+    pub fn load_ca_certs(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+        let shown = path.display();
+        let pem = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("{shown} is not a PEM certificate bundle: {e}"))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "{shown} holds no certificate (expected `-----BEGIN CERTIFICATE-----` blocks)"
+            ));
+        }
+        Ok(certs)
     }
 
     /// One attempt, bounded by the request's timeout.

@@ -137,6 +137,14 @@ async fn handle(State(log): State<Arc<Log>>, req: Request) -> Response {
                 json(200, serde_json::json!({"id": "ok"}))
             }
         }
+        // 429 Too Many Requests once, then an answer.
+        ["busy"] => {
+            if log.flaky.fetch_add(1, Ordering::SeqCst) == 0 {
+                json(429, serde_json::json!({"error": "slow down"}))
+            } else {
+                json(200, serde_json::json!({"id": "after-429"}))
+            }
+        }
         ["slow"] => {
             tokio::time::sleep(Duration::from_secs(3)).await;
             json(200, serde_json::json!({}))
