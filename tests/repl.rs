@@ -283,8 +283,8 @@ fn piped_stdin_is_read_line_by_line() {
     assert!(!text.contains("\u{1b}["), "plain output expected");
 }
 
-/// The real binary in a pseudo-terminal: a bare GET, the mapped value, Tab completion of a
-/// variable name, and a clean exit.
+/// The real binary in a pseudo-terminal: a bare GET, the mapped value, Ctrl-C cancelling a
+/// slow request, Tab completion of a variable name, and a clean exit.
 #[test]
 fn end_to_end_in_a_pseudo_terminal() {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -311,6 +311,17 @@ fn end_to_end_in_a_pseudo_terminal() {
     ))
     .unwrap();
     p.exp_string("stored CONTACT_REF = \"C-77\"").unwrap();
+    // Ctrl-C cancels a request in flight (the server takes 3 s to answer /slow) and the
+    // session goes on, with what it had.
+    p.send_line(&format!(
+        r#"GET "{}/slow" timeout 10s map LATE = id"#,
+        s.base
+    ))
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    p.send_control('c').unwrap();
+    p.exp_string("cancelled").unwrap();
+    p.exp_string("callhook(repl-1").unwrap();
     // Tab completes the variable name inside `$...`.
     p.send(":set COPY=$CONTACT_R").unwrap();
     p.flush().unwrap();
@@ -322,7 +333,13 @@ fn end_to_end_in_a_pseudo_terminal() {
     p.flush().unwrap();
     p.exp_string("COPY = \"$CONTACT_REF$\"").unwrap();
     p.send_line(":vars").unwrap();
-    p.exp_string("(workflow repl)").unwrap();
+    // Sorted: the mapped and :set variables come before `callId  = "repl-1"  (event)`.
+    let vars = p.exp_string("(event)").unwrap();
+    assert!(vars.contains("(workflow repl)"), "{vars}");
+    assert!(
+        !vars.contains("LATE"),
+        "a cancelled request stores nothing: {vars}"
+    );
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
     let history =
