@@ -160,7 +160,7 @@ async fn https_with_ca_cert_and_no_downgrade_on_redirect() {
     assert_eq!(out[0]["result"], "FAILED", "{out:?}");
     assert_eq!(out[0]["reason"], "NETWORK_ERROR");
     assert!(
-        out[0]["error"].as_str().unwrap().contains("certificate"),
+        out[0]["error"].as_str().unwrap().contains("--ca-cert FILE"),
         "{out:?}"
     );
 

@@ -184,7 +184,11 @@ fn classify(e: reqwest::Error) -> SendError {
     } else if e.is_builder() {
         SendError::InvalidRequest(source_chain(&e))
     } else {
-        SendError::Network(source_chain(&e))
+        let mut message = source_chain(&e);
+        if message.contains("UnknownIssuer") {
+            message.push_str(" (if the server uses a private CA, trust it with --ca-cert FILE)");
+        }
+        SendError::Network(message)
     }
 }
 
