@@ -71,11 +71,23 @@ fn termcolor_buffer() -> term::termcolor::Ansi<Vec<u8>> {
     term::termcolor::Ansi::new(Vec::new())
 }
 
-/// Every diagnostic rendered, then a summary line (`2 errors, 1 warning`), or nothing.
+/// At most this many diagnostics are rendered for a person; each shows its source line, so
+/// thousands of them on one long generated line would print hundreds of megabytes.
+pub const MAX_RENDERED: usize = 200;
+
+/// The diagnostics rendered one after the other, the first [`MAX_RENDERED`] of them; past
+/// that, one line says how many were not shown and where to see them all.
 pub fn human_all(sources: &Sources, diags: &[Diagnostic], color: bool) -> String {
     let mut out = String::new();
-    for d in diags {
+    for d in diags.iter().take(MAX_RENDERED) {
         out.push_str(&human(sources, d, color));
+    }
+    if let Some(hidden) = diags.get(MAX_RENDERED..).filter(|h| !h.is_empty()) {
+        out.push_str(&format!(
+            "note: {} more not shown ({}); `callhook check --format json` lists every one\n\n",
+            hidden.len(),
+            summary(hidden)
+        ));
     }
     out
 }

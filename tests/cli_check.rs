@@ -131,3 +131,34 @@ fn help_and_version() {
     let o = callhook(&["--version"]);
     assert!(stdout(&o).starts_with("callhook "));
 }
+
+/// Thousands of diagnostics on one long line would print the line thousands of times: past
+/// 200 the rest are counted, not rendered, and the JSON output still has every one.
+#[test]
+fn many_diagnostics_are_capped_for_people_not_for_tools() {
+    let dir = std::env::temp_dir().join(format!("callhook-cap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("many.hook");
+    let tokens: String = (0..250).map(|i| format!("$UNKNOWN_{i}$")).collect();
+    std::fs::write(
+        &path,
+        format!("on CallEnded < GET \"https://x.example/{tokens}\" >\n"),
+    )
+    .unwrap();
+    let path = path.display().to_string();
+    let o = callhook(&["check", "--color", "never", &path]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert_eq!(out.matches("error[E0102]").count(), 200);
+    assert!(
+        out.contains("note: 50 more not shown (50 errors, 0 warnings)"),
+        "{}",
+        &out[out.len().saturating_sub(400)..]
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("250 errors"), "the summary counts them all: {err}");
+    let o = callhook(&["check", "--format", "json", &path]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let n = doc["diagnostics"].as_array().map_or(0, |a| a.len());
+    assert_eq!(n, 250, "{doc}");
+}
