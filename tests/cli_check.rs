@@ -156,7 +156,10 @@ fn many_diagnostics_are_capped_for_people_not_for_tools() {
         &out[out.len().saturating_sub(400)..]
     );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("250 errors"), "the summary counts them all: {err}");
+    assert!(
+        err.contains("250 errors"),
+        "the summary counts them all: {err}"
+    );
     let o = callhook(&["check", "--format", "json", &path]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let n = doc["diagnostics"].as_array().map_or(0, |a| a.len());
