@@ -76,7 +76,7 @@ where
         print_lines(rx, out, report, redactor)
     });
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut calls: HashMap<String, (Option<Trigger>, Option<mpsc::UnboundedSender<Event>>)> =
+    let mut calls: HashMap<String, (Option<Trigger>, Option<mpsc::UnboundedSender<Box<Event>>>)> =
         HashMap::new();
     let mut tasks = Vec::new();
     let mut lines = input.lines();
@@ -107,7 +107,12 @@ where
                 continue;
             }
         };
-        let entry = calls.entry(event.call.clone()).or_insert((None, None));
+        if !calls.contains_key(&event.call) {
+            calls.insert(event.call.clone(), (None, None));
+        }
+        let Some(entry) = calls.get_mut(&event.call) else {
+            continue;
+        };
         if !lifecycle::can_follow(entry.0, event.trigger) {
             let _ = tx.send(Line::Rejected {
                 line: n,
@@ -129,8 +134,9 @@ where
             )));
             etx
         });
-        let _ = sender.send(event.clone());
-        if event.trigger == Trigger::CallEnded {
+        let ended = event.trigger == Trigger::CallEnded;
+        let _ = sender.send(Box::new(event));
+        if ended {
             entry.1 = None; // nothing may follow: the call's task ends when it is done
         }
     }
@@ -145,7 +151,8 @@ where
 async fn run_call(
     engine: Arc<Engine>,
     id: String,
-    mut events: mpsc::UnboundedReceiver<Event>,
+    // Boxed: a channel allocates room for 32 messages at once, and there is one per call.
+    mut events: mpsc::UnboundedReceiver<Box<Event>>,
     permits: Arc<Semaphore>,
     tx: mpsc::UnboundedSender<Line>,
     report: Report,
@@ -159,14 +166,12 @@ async fn run_call(
         let redactor = engine.redactor.clone();
         let mut on_outcome = |o: &Outcome| {
             let text = if report.json {
-                // `{"type":"outcome",` + the record's own fields.
-                let record = serde_json::to_string(o).unwrap_or_else(|_| "{}".into());
-                format!("{{\"type\":\"outcome\",{}\n", &record[1..])
+                outcome_json_line(o)
             } else {
                 o.human(report.color)
             };
             let _ = sink.send(Line::Outcome {
-                text: redactor.redact(&text),
+                text: redactor.redact_owned(text),
                 succeeded: o.succeeded(),
                 reason: o.reason,
             });
@@ -202,6 +207,28 @@ async fn run_call(
             }
         }
     }
+}
+
+/// `{"type":"outcome",` then the record's own fields, and a newline: one buffer, written
+/// once (this runs for every action).
+fn outcome_json_line(o: &Outcome) -> String {
+    let mut buf = Vec::with_capacity(384);
+    buf.extend_from_slice(b"{\"type\":\"outcome\"");
+    let start = buf.len();
+    if serde_json::to_writer(&mut buf, o).is_ok() && buf.get(start) == Some(&b'{') {
+        // The record's own `{` becomes the comma after "type"; an empty record stays `{}`.
+        if buf.get(start + 1) == Some(&b'}') {
+            buf.remove(start);
+        } else {
+            buf[start] = b',';
+        }
+    } else {
+        buf.truncate(start);
+        buf.push(b'}');
+    }
+    buf.push(b'\n');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(buf).unwrap_or_default()
 }
 
 /// Writes the lines as they come, in batches (a wake-up per line would cost more than the

@@ -155,8 +155,12 @@ impl Redactor {
     }
 
     pub fn redact(&self, text: &str) -> String {
+        self.redact_owned(text.to_string())
+    }
+
+    /// [`Redactor::redact`] for a string the caller gives away: no copy when nothing matches.
+    pub fn redact_owned(&self, mut out: String) -> String {
         let needles = self.needles.read().unwrap_or_else(|e| e.into_inner());
-        let mut out = text.to_string();
         for n in needles.iter() {
             if out.contains(n.as_str()) {
                 out = out.replace(n.as_str(), "***");
