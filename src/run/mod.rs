@@ -34,6 +34,10 @@ pub struct Report {
 /// Default number of calls whose events run at the same time.
 pub const DEFAULT_CONCURRENCY: usize = 64;
 
+/// Per call seen so far: its last event, and the way to its task (gone after CallEnded).
+/// Events are boxed: a channel allocates room for 32 messages at once, one channel a call.
+type CallState = (Option<Trigger>, Option<mpsc::UnboundedSender<Box<Event>>>);
+
 enum Line {
     /// An outcome, already rendered and redacted (in the call's task, so that rendering
     /// runs in parallel).
@@ -76,8 +80,7 @@ where
         print_lines(rx, out, report, redactor)
     });
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut calls: HashMap<String, (Option<Trigger>, Option<mpsc::UnboundedSender<Box<Event>>>)> =
-        HashMap::new();
+    let mut calls: HashMap<String, CallState> = HashMap::new();
     let mut tasks = Vec::new();
     let mut lines = input.lines();
     let mut n = 0;
@@ -151,7 +154,6 @@ where
 async fn run_call(
     engine: Arc<Engine>,
     id: String,
-    // Boxed: a channel allocates room for 32 messages at once, and there is one per call.
     mut events: mpsc::UnboundedReceiver<Box<Event>>,
     permits: Arc<Semaphore>,
     tx: mpsc::UnboundedSender<Line>,
