@@ -226,6 +226,14 @@ async fn commands() {
         .await
         .output;
     assert!(out.contains("NETWORK_ERROR: no stub matches"), "{out}");
+    // Back to the network: the local server answers again.
+    assert!(r.eval(":stubs off").await.output.contains("stubs off"));
+    let out = r
+        .eval(&format!(r#"GET "{}/contact/9" map NID = id"#, s.base))
+        .await
+        .output;
+    assert!(out.contains("stored NID = \"C-9\""), "{out}");
+    r.eval(&format!(":stubs {}", stubs.display())).await;
     r.eval(":dry on").await;
     let out = r
         .eval(r#"POST "https://stub.example.com/y?p=$SID$" body { "a": "$SID$" }"#)

@@ -209,10 +209,19 @@ fn repl(args: &ReplArgs, color: ColorChoice) -> u8 {
             return 2;
         }
     };
-    let session = crate::repl::session::Session::new(
+    let mut session = crate::repl::session::Session::new(
         transport,
         env,
         color.enabled(std::io::stdout().is_terminal()),
     );
+    if let Some(ca) = &args.ca_cert {
+        match crate::run::http::Transport::load_ca_certs(ca) {
+            Ok(certs) => session.ca_certs = certs,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    }
     crate::repl::run(&args.scripts, session, &runtime)
 }

@@ -36,6 +36,8 @@ pub struct Session {
     show_headers: bool,
     color: bool,
     inputs: usize,
+    /// Extra trusted CAs (`--ca-cert`), for `:stubs off`.
+    pub ca_certs: Vec<reqwest::Certificate>,
 }
 
 /// What evaluating one input did.
@@ -71,6 +73,7 @@ Commands:
   :new                  start a fresh call
   :env                  the secrets the session uses (names only, never values)
   :stubs FILE           answer requests from a stubs file (nothing leaves the machine)
+  :stubs off            send requests to the network again
   :dry on|off           print requests instead of sending them
   :headers on|off       show response headers after a bare action
   :explain CODE         explain a diagnostic code
@@ -97,6 +100,7 @@ impl Session {
             show_headers: false,
             color,
             inputs: 0,
+            ca_certs: Vec::new(),
         }
     }
 
@@ -185,6 +189,13 @@ impl Session {
                 format!("new call {}", self.call.id)
             }
             "env" => self.env(),
+            "stubs" if rest == "off" => match Transport::http_trusting(&self.ca_certs) {
+                Ok(t) => {
+                    self.engine.transport = t;
+                    "stubs off: requests go to the network".into()
+                }
+                Err(e) => format!("error: {e}"),
+            },
             "stubs" if !rest.is_empty() => match Stubs::load(std::path::Path::new(rest)) {
                 Ok(s) => {
                     let n = s.len();
