@@ -20,6 +20,33 @@ use callhook::run::{context::Vars, map, run_events, template, Report};
 
 const CONCURRENCY: usize = 64;
 
+/// The system allocator, counting allocations: a figure that, unlike time, does not move
+/// with the machine's noise.
+struct Counting;
+
+static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 async fn server() -> String {
     let app = axum::Router::new()
         .route(
@@ -53,7 +80,8 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-async fn callhook_run(base: &str, calls: usize) -> Duration {
+/// The run's time, and the allocations made during it.
+async fn callhook_run(base: &str, calls: usize) -> (Duration, u64) {
     let script = format!(
         r#"workflow "look-up" on AgentConnected < GET "{base}/contacts/$CALLER_ID_E164$" map CRM_ID = id map TIER = tier >
            workflow "write-back" on CallEnded when $CRM_ID$ < POST "{base}/notes" body {{ "id": "$CRM_ID$", "tier": "$TIER?$", "secs": "$CALL_HANDLE_TIME$" }} >"#
@@ -74,6 +102,7 @@ async fn callhook_run(base: &str, calls: usize) -> Duration {
     for i in 0..calls {
         events += &format!("{{\"call\":\"c{i}\",\"event\":\"CallEnded\",\"vars\":{{\"CALL_HANDLE_TIME\":\"{i}\"}}}}\n");
     }
+    let a0 = allocations();
     let t = Instant::now();
     let summary = run_events(
         Arc::new(engine),
@@ -87,8 +116,9 @@ async fn callhook_run(base: &str, calls: usize) -> Duration {
     )
     .await;
     let elapsed = t.elapsed();
+    let allocated = allocations() - a0;
     assert_eq!(summary.actions_succeeded, 2 * calls, "{summary:?}");
-    elapsed
+    (elapsed, allocated)
 }
 
 async fn bare_reqwest(base: &str, calls: usize) -> Duration {
@@ -223,14 +253,16 @@ fn main() {
         bare_reqwest(&base, calls / 10 + 1).await;
         // ONLY=callhook or ONLY=bare runs one side alone, e.g. under a profiler.
         match std::env::var("ONLY").as_deref() {
-            Ok("callhook") => return println!("{:.2?}", callhook_run(&base, calls).await),
+            Ok("callhook") => return println!("{:.2?}", callhook_run(&base, calls).await.0),
             Ok("bare") => return println!("{:.2?}", bare_reqwest(&base, calls).await),
             _ => {}
         }
         let before = peak_rss_kib();
-        let ours = callhook_run(&base, calls).await;
+        let (ours, ours_allocations) = callhook_run(&base, calls).await;
         let peak = peak_rss_kib();
+        let a1 = allocations();
         let bare = bare_reqwest(&base, calls).await;
+        let a2 = allocations();
         let requests = 2 * calls;
         let ours_rate = requests as f64 / ours.as_secs_f64();
         let bare_rate = requests as f64 / bare.as_secs_f64();
@@ -238,6 +270,12 @@ fn main() {
         println!("callhook run:  {ours_rate:>9.0} requests/s ({ours:.2?})");
         println!("bare reqwest:  {bare_rate:>9.0} requests/s ({bare:.2?})");
         println!("ratio callhook/bare: {:.2}", ours_rate / bare_rate);
+        // Server side included on both sides (same server, same requests).
+        println!(
+            "allocations per request (client and server): callhook {:.1}, bare {:.1}",
+            ours_allocations as f64 / requests as f64,
+            (a2 - a1) as f64 / requests as f64
+        );
         println!(
             "peak RSS: {} MiB (before the measured run: {} MiB)",
             peak / 1024,

@@ -333,10 +333,10 @@ impl Session {
             ));
             return out;
         }
-        let event = self.call.last.map_or("repl", Trigger::as_str).to_string();
+        let event = self.call.last.map_or("repl", Trigger::as_str);
         let (o, response) = self
             .engine
-            .run_action_with_response(&mut self.call, &event, "repl", "main", action)
+            .run_action_with_response(&mut self.call, event, "repl", "main", action)
             .await;
         if let Some(preview) = &o.dry_run {
             out.push_str("dry run, not sent:\n");

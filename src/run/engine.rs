@@ -31,6 +31,8 @@ pub struct Engine {
     pub script: Script,
     /// Per trigger, the workflows in run order (`order N`, then script order).
     by_trigger: [Vec<usize>; 5],
+    /// Each workflow's name in outcomes (see [`label`]), made once.
+    labels: Vec<String>,
     pub transport: Transport,
     pub env: Env,
     pub redactor: Redactor,
@@ -64,6 +66,7 @@ impl Engine {
         let mut engine = Engine {
             script,
             by_trigger: Default::default(),
+            labels: Vec::new(),
             transport,
             env,
             redactor,
@@ -87,6 +90,9 @@ impl Engine {
             list.sort_by_key(|&i| (self.script.workflows[i].order_value(), i));
         }
         self.by_trigger = by;
+        self.labels = (self.script.workflows.iter().enumerate())
+            .map(|(i, w)| label(w, i))
+            .collect();
         self.keep_outcomes = self
             .script
             .workflows
@@ -121,13 +127,13 @@ impl Engine {
                     continue;
                 }
             }
+            let name = self.labels[i].as_str();
             if !self.condition_holds(w, call) {
-                fired.skipped.push(label(w, i));
+                fired.skipped.push(name.to_string());
                 continue;
             }
-            let name = label(w, i);
             let main = self
-                .run_action(call, trigger.as_str(), &name, "main", &w.main)
+                .run_action(call, trigger.as_str(), name, "main", &w.main)
                 .await;
             on_outcome(&main);
             let mut ok = main.succeeded();
@@ -138,7 +144,7 @@ impl Engine {
             if !ok {
                 if let Some(otherwise) = &w.otherwise {
                     let o = self
-                        .run_action(call, trigger.as_str(), &name, "else", otherwise)
+                        .run_action(call, trigger.as_str(), name, "else", otherwise)
                         .await;
                     on_outcome(&o);
                     ok = o.succeeded();
@@ -182,7 +188,7 @@ impl Engine {
     pub async fn run_action(
         &self,
         call: &mut Call,
-        event: &str,
+        event: &'static str,
         workflow: &str,
         block: &'static str,
         action: &Action,
@@ -195,7 +201,7 @@ impl Engine {
     pub async fn run_action_with_response(
         &self,
         call: &mut Call,
-        event: &str,
+        event: &'static str,
         workflow: &str,
         block: &'static str,
         action: &Action,
@@ -203,10 +209,10 @@ impl Engine {
         let started = Instant::now();
         let mut outcome = Outcome {
             call: call.id.clone(),
-            event: event.to_string(),
+            event,
             workflow: workflow.to_string(),
             block,
-            method: action.method.node.as_str().to_string(),
+            method: action.method.node.as_str(),
             url: String::new(),
             status: None,
             duration_ms: 0,
@@ -390,11 +396,11 @@ impl Engine {
     /// Redacts every secret from what will be shown.
     fn finish(&self, mut o: Outcome) -> Outcome {
         let r = &self.redactor;
-        o.url = r.redact(&o.url);
-        o.error = o.error.map(|e| r.redact(&e));
-        o.dry_run = o.dry_run.map(|d| r.redact(&d));
+        o.url = r.redact_owned(std::mem::take(&mut o.url));
+        o.error = o.error.map(|e| r.redact_owned(e));
+        o.dry_run = o.dry_run.map(|d| r.redact_owned(d));
         for v in o.stored.values_mut() {
-            *v = r.redact(v);
+            *v = r.redact_owned(std::mem::take(v));
         }
         o
     }

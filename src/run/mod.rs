@@ -82,12 +82,15 @@ where
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut calls: HashMap<String, CallState> = HashMap::new();
     let mut tasks = Vec::new();
-    let mut lines = input.lines();
+    let mut input = input;
+    // One buffer for every line.
+    let mut buf = String::new();
     let mut n = 0;
     loop {
-        let text = match lines.next_line().await {
-            Ok(Some(t)) => t,
-            Ok(None) => break,
+        buf.clear();
+        let text = match input.read_line(&mut buf).await {
+            Ok(0) => break,
+            Ok(_) => buf.strip_suffix('\n').unwrap_or(&buf),
             Err(e) => {
                 let _ = tx.send(Line::Rejected {
                     line: n + 1,
@@ -98,7 +101,7 @@ where
             }
         };
         n += 1;
-        let event = match events::parse_line(n, &text) {
+        let event = match events::parse_line(n, text) {
             Ok(Some(e)) => e,
             Ok(None) => continue,
             Err(message) => {

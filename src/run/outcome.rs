@@ -36,11 +36,11 @@ impl Reason {
 #[derive(Clone, Debug, Serialize)]
 pub struct Outcome {
     pub call: String,
-    pub event: String,
+    pub event: &'static str,
     pub workflow: String,
     /// `main` or `else`.
     pub block: &'static str,
-    pub method: String,
+    pub method: &'static str,
     /// The URL as sent, secrets redacted (empty when it could not be built).
     pub url: String,
     pub status: Option<u16>,
