@@ -156,6 +156,28 @@ async fn too_many_requests_is_retried_like_a_5xx() {
 }
 
 #[tokio::test]
+async fn header_maps_read_the_response_headers_on_success_and_failure() {
+    let s = start().await;
+    let script = format!(
+        r#"workflow "ok" on AgentConnected < GET "{b}/contact/1" map CT = @header.Content-Type map ID = id >
+           workflow "404" on AgentConnected < GET "{b}/status/404" map CT404 = @header.content-type map NONE = @header.X-Absent >
+           workflow "plain" on AgentConnected < GET "{b}/contact/2" map ID2 = id >"#,
+        b = s.base
+    );
+    let r = run(&script, &ev("c", "AgentConnected", json!({})), &[]).await;
+    assert_eq!(
+        r.outcome("ok")["stored"],
+        json!({"CT": "application/json", "ID": "C-1"})
+    );
+    // A failed action still stores its header maps when a response arrived.
+    assert_eq!(
+        r.outcome("404")["stored"],
+        json!({"CT404": "application/json"})
+    );
+    assert_eq!(r.outcome("plain")["stored"], json!({"ID2": "C-2"}));
+}
+
+#[tokio::test]
 async fn four_xx_is_never_retried() {
     let s = start().await;
     let script = format!(

@@ -82,13 +82,14 @@ Commands:
 
 impl Session {
     pub fn new(transport: Transport, env: Env, color: bool) -> Session {
-        let engine = Engine::new(
+        let mut engine = Engine::new(
             Default::default(),
             transport,
             env,
             Redactor::default(),
             false,
         );
+        engine.keep_headers = true; // `:headers on` shows them
         Session {
             sources: Sources::new(),
             engine,

@@ -38,6 +38,9 @@ pub struct Engine {
     pub redactor: Redactor,
     pub oauth: OAuthCache,
     pub dry_run: bool,
+    /// Keep every response's headers (the REPL shows them); otherwise only an action that
+    /// maps `@header.X` keeps them.
+    pub keep_headers: bool,
     /// Whether some action sends `body call` (which carries the call's earlier outcomes);
     /// otherwise a call keeps no outcome records.
     keep_outcomes: bool,
@@ -72,6 +75,7 @@ impl Engine {
             redactor,
             oauth: OAuthCache::default(),
             dry_run,
+            keep_headers: false,
             keep_outcomes: false,
         };
         engine.reindex();
@@ -574,11 +578,13 @@ impl Engine {
             .and_then(|t| t.millis())
             .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
         Ok(Request {
-            method: action.method.node.as_str().to_string(),
+            method: action.method.node.as_str(),
             url: parsed,
             headers,
             body,
             timeout,
+            keep_headers: self.keep_headers
+                || (action.maps.iter()).any(|m| matches!(m.path.node, crate::ast::MapPath::Header(_))),
         })
     }
 }

@@ -14,12 +14,15 @@ pub const MAX_REDIRECTS: usize = 5;
 
 #[derive(Clone, Debug)]
 pub struct Request {
-    pub method: String,
+    pub method: &'static str,
     /// Parsed once, when the request is built.
     pub url: url::Url,
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
     pub timeout: Duration,
+    /// Whether the response headers are wanted (an `@header.X` map, or the REPL); copying
+    /// them costs a few allocations per request otherwise wasted.
+    pub keep_headers: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -143,16 +146,19 @@ impl Transport {
                 }
                 let mut resp = builder.send().await.map_err(classify)?;
                 let status = resp.status().as_u16();
-                let headers = resp
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.as_str().to_string(),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
-                    })
-                    .collect();
+                let headers = if req.keep_headers {
+                    resp.headers()
+                        .iter()
+                        .map(|(k, v)| {
+                            (
+                                k.as_str().to_string(),
+                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                            )
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 if resp
                     .content_length()
                     .is_some_and(|n| n as usize > BODY_LIMIT)
@@ -285,7 +291,7 @@ impl OAuthCache {
             form.finish()
         };
         let req = Request {
-            method: "POST".into(),
+            method: "POST",
             url: url::Url::parse(&key.token_url)
                 .map_err(|e| format!("the token URL `{}` is not valid: {e}", key.token_url))?,
             headers: vec![
@@ -297,6 +303,7 @@ impl OAuthCache {
             ],
             body: Some(form.into_bytes()),
             timeout,
+            keep_headers: false,
         };
         let resp = t
             .send(&req)
