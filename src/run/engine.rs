@@ -541,10 +541,11 @@ impl Engine {
             None => None,
             Some(body) => {
                 let (content_type, bytes) = match body {
-                    Body::Json(v) => (
-                        "application/json",
-                        json_value(&v.node, &|t| raw(t))?.to_string().into_bytes(),
-                    ),
+                    Body::Json(v) => {
+                        let mut bytes = Vec::with_capacity(128);
+                        write_json(&v.node, &|t| raw(t), &mut bytes)?;
+                        ("application/json", bytes)
+                    }
                     Body::Form(fields) => {
                         let mut pairs = Vec::new();
                         for f in fields {
@@ -584,35 +585,53 @@ impl Engine {
             body,
             timeout,
             keep_headers: self.keep_headers
-                || (action.maps.iter()).any(|m| matches!(m.path.node, crate::ast::MapPath::Header(_))),
+                || (action.maps.iter())
+                    .any(|m| matches!(m.path.node, crate::ast::MapPath::Header(_))),
         })
     }
 }
 
-/// A JSON body with its strings rendered (serde_json escapes them when serialised).
-fn json_value(
+/// Writes a JSON body with its strings rendered and escaped, straight into `out` (no JSON
+/// tree: a body is written once per request). Numbers go out as written in the script (the
+/// grammar only accepts valid JSON numbers); duplicate keys cannot reach here (E0107).
+fn write_json(
     v: &JsonValue,
     render: &dyn Fn(&crate::ast::Template) -> Result<String, NotSent>,
-) -> Result<Value, NotSent> {
-    Ok(match v {
+    out: &mut Vec<u8>,
+) -> Result<(), NotSent> {
+    let string = |out: &mut Vec<u8>, s: &str| {
+        // Writing a &str to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    };
+    match v {
         JsonValue::Object(o) => {
-            let mut m = serde_json::Map::new();
-            for (k, v) in &o.members {
-                m.insert(k.node.clone(), json_value(&v.node, render)?);
+            out.push(b'{');
+            for (i, (k, v)) in o.members.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(out, &k.node);
+                out.push(b':');
+                write_json(&v.node, render, out)?;
             }
-            Value::Object(m)
+            out.push(b'}');
         }
-        JsonValue::Array(items, _) => Value::Array(
-            items
-                .iter()
-                .map(|i| json_value(&i.node, render))
-                .collect::<Result<_, _>>()?,
-        ),
-        JsonValue::String(t) => Value::String(render(t)?),
-        JsonValue::Number(n) => serde_json::from_str(n).unwrap_or(Value::Null),
-        JsonValue::Bool(b) => Value::Bool(*b),
-        JsonValue::Null => Value::Null,
-    })
+        JsonValue::Array(items, _) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(&item.node, render, out)?;
+            }
+            out.push(b']');
+        }
+        JsonValue::String(t) => string(out, &render(t)?),
+        JsonValue::Number(n) => out.extend_from_slice(n.as_bytes()),
+        JsonValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        JsonValue::Null => out.extend_from_slice(b"null"),
+    }
+    Ok(())
 }
 
 /// The predefined call-details payload of `body call`. Secrets are never call variables,
