@@ -121,7 +121,7 @@ impl Transport {
     async fn send_unbounded(&self, req: &Request) -> Result<Response, SendError> {
         match self {
             Transport::Stubs(stubs) => {
-                let r = stubs.answer(&req.method, req.url.as_str()).await?;
+                let r = stubs.answer(req.method, req.url.as_str()).await?;
                 if r.body.len() > BODY_LIMIT {
                     return Err(SendError::TooLarge);
                 }
