@@ -337,7 +337,13 @@ impl Session {
         let event = self.call.last.map_or("repl", Trigger::as_str);
         let (o, response) = self
             .engine
-            .run_action_with_response(&mut self.call, event, "repl", "main", action)
+            .run_action_with_response(
+                &mut self.call,
+                event,
+                &std::sync::Arc::from("repl"),
+                "main",
+                action,
+            )
             .await;
         if let Some(preview) = &o.dry_run {
             out.push_str("dry run, not sent:\n");
@@ -494,7 +500,7 @@ impl Session {
         let mut on_outcome = |o: &crate::run::outcome::Outcome| lines.push_str(&o.human(color));
         let fired = self
             .engine
-            .fire(&mut self.call, trigger, None, &vars, &mut on_outcome)
+            .fire(&mut self.call, trigger, None, vars, &mut on_outcome)
             .await;
         match fired {
             Err(e) => format!("refused: {e}\n"),

@@ -14,8 +14,9 @@ use crate::model::Trigger;
 pub enum Origin {
     /// The call event's `vars`.
     Event,
-    /// A `map` clause of this workflow (or `repl` for a bare action).
-    Workflow(String),
+    /// A `map` clause of this workflow (or `repl` for a bare action). Shared: one string
+    /// per workflow, however many values it stores.
+    Workflow(std::sync::Arc<str>),
     /// The REPL's `:set`.
     Set,
 }
@@ -34,8 +35,13 @@ impl Vars {
         self.map.get(name).map(|(_, o)| o)
     }
 
-    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>, origin: Origin) {
-        self.map.insert(name.into(), (value.into(), origin));
+    pub fn set(&mut self, name: &str, value: impl Into<String>, origin: Origin) {
+        match self.map.get_mut(name) {
+            Some(slot) => *slot = (value.into(), origin),
+            None => {
+                self.map.insert(name.to_string(), (value.into(), origin));
+            }
+        }
     }
 
     pub fn remove(&mut self, name: &str) -> bool {

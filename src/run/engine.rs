@@ -2,6 +2,7 @@
 //! and runs one action (render, send, map). The REPL drives the same engine.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -32,7 +33,7 @@ pub struct Engine {
     /// Per trigger, the workflows in run order (`order N`, then script order).
     by_trigger: [Vec<usize>; 5],
     /// Each workflow's name in outcomes (see [`label`]), made once.
-    labels: Vec<String>,
+    labels: Vec<Arc<str>>,
     pub transport: Transport,
     pub env: Env,
     pub redactor: Redactor,
@@ -95,7 +96,7 @@ impl Engine {
         }
         self.by_trigger = by;
         self.labels = (self.script.workflows.iter().enumerate())
-            .map(|(i, w)| label(w, i))
+            .map(|(i, w)| Arc::from(label(w, i)))
             .collect();
         self.keep_outcomes = self
             .script
@@ -113,7 +114,7 @@ impl Engine {
         call: &mut Call,
         trigger: Trigger,
         scope: Option<&str>,
-        vars: &[(String, String)],
+        vars: Vec<(String, String)>,
         on_outcome: &mut (dyn FnMut(&Outcome) + Send),
     ) -> Result<Fired, String> {
         if !lifecycle::can_follow(call.last, trigger) {
@@ -121,7 +122,7 @@ impl Engine {
         }
         call.last = Some(trigger);
         for (k, v) in vars {
-            call.vars.set(k.clone(), v.clone(), Origin::Event);
+            call.vars.set(&k, v, Origin::Event);
         }
         let mut fired = Fired::default();
         for &i in &self.by_trigger[trigger.index()] {
@@ -131,7 +132,7 @@ impl Engine {
                     continue;
                 }
             }
-            let name = self.labels[i].as_str();
+            let name = &self.labels[i];
             if !self.condition_holds(w, call) {
                 fired.skipped.push(name.to_string());
                 continue;
@@ -193,7 +194,7 @@ impl Engine {
         &self,
         call: &mut Call,
         event: &'static str,
-        workflow: &str,
+        workflow: &Arc<str>,
         block: &'static str,
         action: &Action,
     ) -> Outcome {
@@ -206,7 +207,7 @@ impl Engine {
         &self,
         call: &mut Call,
         event: &'static str,
-        workflow: &str,
+        workflow: &Arc<str>,
         block: &'static str,
         action: &Action,
     ) -> (Outcome, Option<Response>) {
@@ -214,7 +215,7 @@ impl Engine {
         let mut outcome = Outcome {
             call: call.id.clone(),
             event,
-            workflow: workflow.to_string(),
+            workflow: workflow.clone(),
             block,
             method: action.method.node.as_str(),
             url: String::new(),
@@ -329,7 +330,7 @@ impl Engine {
         &self,
         call: &mut Call,
         action: &Action,
-        workflow: &str,
+        workflow: &Arc<str>,
         outcome: &mut Outcome,
         response: Option<&Response>,
         started: Instant,
@@ -392,7 +393,7 @@ impl Engine {
         }
         for (name, v) in values {
             call.vars
-                .set(name, v.clone(), Origin::Workflow(workflow.to_string()));
+                .set(name, v.clone(), Origin::Workflow(workflow.clone()));
             outcome.stored.insert(name.to_string(), v);
         }
     }

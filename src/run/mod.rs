@@ -163,7 +163,7 @@ async fn run_call(
     report: Report,
 ) {
     let mut call = Call::new(id);
-    while let Some(e) = events.recv().await {
+    while let Some(mut e) = events.recv().await {
         let Ok(_permit) = permits.acquire().await else {
             return;
         };
@@ -186,7 +186,7 @@ async fn run_call(
                 &mut call,
                 e.trigger,
                 e.scope.as_deref(),
-                &e.vars,
+                std::mem::take(&mut e.vars),
                 &mut on_outcome,
             )
             .await

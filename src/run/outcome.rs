@@ -37,7 +37,7 @@ impl Reason {
 pub struct Outcome {
     pub call: String,
     pub event: &'static str,
-    pub workflow: String,
+    pub workflow: std::sync::Arc<str>,
     /// `main` or `else`.
     pub block: &'static str,
     pub method: &'static str,
