@@ -266,6 +266,58 @@ mod tests {
         }
     }
 
+    use proptest::prelude::*;
+
+    fn scalar() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            "\\PC{0,12}".prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<bool>().prop_map(serde_json::Value::from),
+            Just(serde_json::Value::Null),
+            (-1e6f64..1e6).prop_map(serde_json::Value::from),
+            Just(serde_json::json!([1])),
+        ]
+    }
+
+    proptest! {
+        /// Any text: an event or an error, never a panic.
+        #[test]
+        fn any_line_is_an_event_or_an_error(s in "\\PC{0,200}") {
+            let _ = parse_line(1, &s);
+        }
+
+        /// Event-shaped objects, good and bad: whenever the fast path accepts one, the
+        /// general path gives the same event.
+        #[test]
+        fn fast_and_general_paths_agree(
+            call in prop_oneof![scalar(), Just(serde_json::json!("c-1"))],
+            event in prop_oneof![
+                Just("AgentConnected"), Just("CallEnded"), Just("AgentDeclined"),
+                Just("CustomerAbandoned"), Just("IncomingCall"), Just("Nope"),
+            ],
+            vars in proptest::collection::vec(("[A-Z_]{1,4}", scalar()), 0..5),
+            scope in proptest::option::of(scalar()),
+            extra in any::<bool>(),
+        ) {
+            let mut o = serde_json::Map::new();
+            o.insert("call".into(), call);
+            o.insert("event".into(), event.into());
+            o.insert("vars".into(), serde_json::Value::Object(vars.into_iter().collect()));
+            if let Some(s) = scope {
+                o.insert("scope".into(), s);
+            }
+            if extra {
+                o.insert("var".into(), serde_json::json!({}));
+            }
+            let line = serde_json::Value::Object(o).to_string();
+            if let Some(fast) = fast::parse(7, &line) {
+                // (Lines it declines take the general path anyway.)
+                prop_assert_eq!(Ok(fast), parse_general(7, &line));
+            }
+        }
+    }
+
     #[test]
     fn good_and_bad_lines() {
         let e = parse_line(3, r#"{"call":"c-1","event":"AgentConnected","vars":{"A":"1","N":2,"Z":null},"scope":"S"}"#)
