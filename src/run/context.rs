@@ -75,7 +75,8 @@ impl Vars {
 
 #[derive(Clone, Debug)]
 pub struct Call {
-    pub id: String,
+    /// Shared with every outcome record of the call.
+    pub id: std::sync::Arc<str>,
     /// The last event applied to the call; `None` before the first.
     pub last: Option<Trigger>,
     pub vars: Vars,
@@ -89,7 +90,7 @@ impl Call {
         let mut vars = Vars::default();
         vars.set("callId", id.clone(), Origin::Event);
         Call {
-            id,
+            id: id.into(),
             last: None,
             vars,
             outcomes: Vec::new(),

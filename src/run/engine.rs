@@ -538,6 +538,7 @@ impl Engine {
                 headers.push(("authorization".into(), value));
             }
         }
+        let mut default_content_type = None;
         let body = match action.body.as_ref().map(|b| &b.node) {
             None => None,
             Some(body) => {
@@ -569,7 +570,7 @@ impl Engine {
                     ),
                 };
                 if !has(&headers, "content-type") {
-                    headers.push(("content-type".into(), content_type.into()));
+                    default_content_type = Some(content_type);
                 }
                 Some(bytes)
             }
@@ -584,6 +585,7 @@ impl Engine {
             url: parsed,
             headers,
             body,
+            default_content_type,
             timeout,
             keep_headers: self.keep_headers
                 || (action.maps.iter())
@@ -674,6 +676,9 @@ fn preview(r: &Request) -> String {
     let mut s = format!("{} {}\n", r.method, r.url.as_str());
     for (k, v) in &r.headers {
         s.push_str(&format!("{k}: {v}\n"));
+    }
+    if let Some(ct) = r.default_content_type {
+        s.push_str(&format!("content-type: {ct}\n"));
     }
     if let Some(b) = &r.body {
         s.push('\n');

@@ -19,6 +19,8 @@ pub struct Request {
     pub url: url::Url,
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
+    /// The body's `Content-Type` when the script sets none (sent after `headers`).
+    pub default_content_type: Option<&'static str>,
     pub timeout: Duration,
     /// Whether the response headers are wanted (an `@header.X` map, or the REPL); copying
     /// them costs a few allocations per request otherwise wasted.
@@ -140,6 +142,12 @@ impl Transport {
                         SendError::InvalidRequest(format!("invalid value for header `{k}`"))
                     })?;
                     builder = builder.header(name, value);
+                }
+                if let Some(ct) = req.default_content_type {
+                    builder = builder.header(
+                        reqwest::header::CONTENT_TYPE,
+                        reqwest::header::HeaderValue::from_static(ct),
+                    );
                 }
                 if let Some(body) = &req.body {
                     builder = builder.body(body.clone());
@@ -302,6 +310,7 @@ impl OAuthCache {
                 ("accept".into(), "application/json".into()),
             ],
             body: Some(form.into_bytes()),
+            default_content_type: None,
             timeout,
             keep_headers: false,
         };

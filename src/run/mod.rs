@@ -194,7 +194,7 @@ async fn run_call(
             Ok(fired) => {
                 for w in fired.skipped {
                     let _ = tx.send(Line::Skipped {
-                        call: call.id.clone(),
+                        call: call.id.to_string(),
                         event: e.trigger,
                         workflow: w,
                     });
@@ -206,7 +206,7 @@ async fn run_call(
             Err(message) => {
                 let _ = tx.send(Line::Rejected {
                     line: e.line,
-                    call: Some(call.id.clone()),
+                    call: Some(call.id.to_string()),
                     message,
                 });
             }

@@ -35,7 +35,7 @@ impl Reason {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Outcome {
-    pub call: String,
+    pub call: std::sync::Arc<str>,
     pub event: &'static str,
     pub workflow: std::sync::Arc<str>,
     /// `main` or `else`.
