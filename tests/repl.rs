@@ -319,6 +319,9 @@ fn end_to_end_in_a_pseudo_terminal() {
     ))
     .unwrap();
     p.exp_string("stored CONTACT_REF = \"C-77\"").unwrap();
+    // Input is sent only once the next prompt is up: rustyline switches the terminal to raw
+    // mode before it draws the prompt, and that switch discards anything typed ahead.
+    p.exp_string("callhook(repl-1").unwrap();
     // Ctrl-C cancels a request in flight (the server takes 3 s to answer /slow) and the
     // session goes on, with what it had.
     p.send_line(&format!(
@@ -340,6 +343,7 @@ fn end_to_end_in_a_pseudo_terminal() {
     p.send("\r").unwrap();
     p.flush().unwrap();
     p.exp_string("COPY = \"$CONTACT_REF$\"").unwrap();
+    p.exp_string("callhook(repl-1").unwrap();
     p.send_line(":vars").unwrap();
     // Sorted: the mapped and :set variables come before `callId  = "repl-1"  (event)`.
     let vars = p.exp_string("(event)").unwrap();
@@ -348,8 +352,11 @@ fn end_to_end_in_a_pseudo_terminal() {
         !vars.contains("LATE"),
         "a cancelled request stores nothing: {vars}"
     );
+    p.exp_string("callhook(repl-1").unwrap();
     p.send_control('d').unwrap();
-    p.exp_eof().unwrap();
+    if let Err(e) = p.exp_eof() {
+        panic!("no clean exit after Ctrl-D: {e:?}");
+    }
     let history =
         std::fs::read_to_string(home.join("data/callhook/history.txt")).unwrap_or_default();
     assert!(history.contains("CONTACT_REF"), "history: {history}");

@@ -221,6 +221,15 @@ fn history_path() -> Option<std::path::PathBuf> {
 }
 
 pub fn interactive(mut session: Session, runtime: &tokio::runtime::Runtime) -> u8 {
+    // Take over SIGINT for the whole session, not only while a request runs: a Ctrl-C that
+    // lands between the prompt and the request would otherwise end the process.
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Err(e) = runtime.block_on(async { signal(SignalKind::interrupt()).map(drop) }) {
+            eprintln!("warning: Ctrl-C cannot be caught ({e}); it will end the session");
+        }
+    }
     let color = crate::render::ColorChoice::Auto.enabled(true);
     let known = Rc::new(RefCell::new(Known::default()));
     let config = rustyline::Config::builder().auto_add_history(false).build();
