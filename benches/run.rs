@@ -69,8 +69,18 @@ async fn server() -> String {
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // Counts the connections the clients open (a keep-alive client opens few).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |_| {
+        CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")
+}
+
+static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn connections() -> u64 {
+    CONNECTIONS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 fn peak_rss_kib() -> u64 {
@@ -267,11 +277,14 @@ fn main() {
             _ => {}
         }
         let before = peak_rss_kib();
+        let c0 = connections();
         let (ours, ours_allocations) = callhook_run(&base, calls).await;
         let peak = peak_rss_kib();
+        let c1 = connections();
         let a1 = allocations();
         let bare = bare_reqwest(&base, calls).await;
         let a2 = allocations();
+        let c2 = connections();
         let requests = 2 * calls;
         let ours_rate = requests as f64 / ours.as_secs_f64();
         let bare_rate = requests as f64 / bare.as_secs_f64();
@@ -285,6 +298,7 @@ fn main() {
             ours_allocations as f64 / requests as f64,
             (a2 - a1) as f64 / requests as f64
         );
+        println!("connections opened: callhook {}, bare {}", c1 - c0, c2 - c1);
         println!(
             "peak RSS: {} MiB (before the measured run: {} MiB)",
             peak / 1024,
