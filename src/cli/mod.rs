@@ -169,18 +169,22 @@ fn explain(code: Option<&str>) -> u8 {
     }
 }
 
-/// Stubs when a stubs file is given, else real HTTP (trusting `--ca-cert` if given).
+/// The CA certificates of `--ca-cert`, if given.
+fn ca_certs(path: Option<&std::path::Path>) -> Result<Vec<reqwest::Certificate>, String> {
+    path.map_or(Ok(Vec::new()), crate::run::http::Transport::load_ca_certs)
+}
+
+/// Stubs when a stubs file is given, else real HTTP trusting `ca_certs` too.
 fn transport(
     stubs: Option<&std::path::Path>,
-    ca_cert: Option<&std::path::Path>,
+    ca_certs: &[reqwest::Certificate],
 ) -> Result<crate::run::http::Transport, String> {
     use crate::run::http::Transport;
-    match (stubs, ca_cert) {
-        (Some(p), _) => {
+    match stubs {
+        Some(p) => {
             crate::run::stubs::Stubs::load(p).map(|s| Transport::Stubs(std::sync::Arc::new(s)))
         }
-        (None, Some(ca)) => Transport::http_trusting(&Transport::load_ca_certs(ca)?),
-        (None, None) => Transport::http(),
+        None => Transport::http_trusting(ca_certs),
     }
 }
 
@@ -192,7 +196,15 @@ fn repl(args: &ReplArgs, color: ColorChoice) -> u8 {
             return 2;
         }
     };
-    let transport = match transport(args.stubs.as_deref(), args.ca_cert.as_deref()) {
+    // Kept for `:stubs off`, which builds a real HTTP client later.
+    let certs = match ca_certs(args.ca_cert.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let transport = match transport(args.stubs.as_deref(), &certs) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -214,14 +226,6 @@ fn repl(args: &ReplArgs, color: ColorChoice) -> u8 {
         env,
         color.enabled(std::io::stdout().is_terminal()),
     );
-    if let Some(ca) = &args.ca_cert {
-        match crate::run::http::Transport::load_ca_certs(ca) {
-            Ok(certs) => session.ca_certs = certs,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        }
-    }
+    session.ca_certs = certs;
     crate::repl::run(&args.scripts, session, &runtime)
 }

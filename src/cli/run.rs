@@ -50,7 +50,8 @@ pub fn run(args: &RunArgs, color_choice: render::ColorChoice) -> u8 {
         );
         return 2;
     }
-    let transport = match super::transport(args.stubs.as_deref(), args.ca_cert.as_deref()) {
+    let certs = super::ca_certs(args.ca_cert.as_deref());
+    let transport = match certs.and_then(|c| super::transport(args.stubs.as_deref(), &c)) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");

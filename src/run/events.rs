@@ -141,63 +141,76 @@ mod fast {
         })
     }
 
-    /// A string, or an integer written as text.
-    fn call_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = String;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string or an integer")
+    /// More variables than this on one line go to the general path: the fast one checks
+    /// for repeated names by scanning, which is only cheap for a few.
+    const MAX_FAST_VARS: usize = 16;
+
+    /// A JSON string, integer or boolean as text (`is_bool` tells which), or null (`None`).
+    /// Floats, arrays and objects are not scalars here: the general path reports them.
+    struct Scalar {
+        text: Option<String>,
+        is_bool: bool,
+    }
+
+    impl<'de> Deserialize<'de> for Scalar {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Scalar;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string, an integer, a boolean or null")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                    Ok(Scalar::text(v.to_string()))
+                }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+                    Ok(Scalar::text(v))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                    Ok(Scalar::text(v.to_string()))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                    Ok(Scalar::text(v.to_string()))
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                    Ok(Scalar {
+                        text: Some(v.to_string()),
+                        is_bool: true,
+                    })
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+                    Ok(Scalar {
+                        text: None,
+                        is_bool: false,
+                    })
+                }
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-                Ok(v.to_string())
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
-                Ok(v)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-                Ok(v.to_string())
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-                Ok(v.to_string())
+            d.deserialize_any(V)
+        }
+    }
+
+    impl Scalar {
+        fn text(s: String) -> Scalar {
+            Scalar {
+                text: Some(s),
+                is_bool: false,
             }
         }
-        d.deserialize_any(V)
+    }
+
+    /// A string, or an integer written as text.
+    fn call_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        match Scalar::deserialize(d)? {
+            Scalar {
+                text: Some(t),
+                is_bool: false,
+            } => Ok(t),
+            _ => Err(de::Error::custom("not a call id")),
+        }
     }
 
     /// An object of strings, integers and booleans (stored as text; null skipped), or null.
     fn vars<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
-        struct Scalar(Option<String>);
-        impl<'de> Deserialize<'de> for Scalar {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
-                struct V;
-                impl Visitor<'_> for V {
-                    type Value = Scalar;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str("a string, an integer, a boolean or null")
-                    }
-                    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-                        Ok(Scalar(Some(v.to_string())))
-                    }
-                    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
-                        Ok(Scalar(Some(v)))
-                    }
-                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-                        Ok(Scalar(Some(v.to_string())))
-                    }
-                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-                        Ok(Scalar(Some(v.to_string())))
-                    }
-                    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-                        Ok(Scalar(Some(v.to_string())))
-                    }
-                    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
-                        Ok(Scalar(None))
-                    }
-                }
-                d.deserialize_any(V)
-            }
-        }
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = Vec<(String, String)>;
@@ -208,13 +221,15 @@ mod fast {
                 Ok(Vec::new())
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut out: Vec<(String, String)> = Vec::with_capacity(m.size_hint().unwrap_or(4));
+                let mut out: Vec<(String, String)> = Vec::new();
+                let mut seen = 0;
                 while let Some((k, v)) = m.next_entry::<String, Scalar>()? {
-                    if out.iter().any(|(seen, _)| *seen == k) {
-                        // A repeated name: leave it to the general path.
-                        return Err(de::Error::custom("duplicate variable"));
+                    seen += 1;
+                    // Many variables, or a repeated name: leave the line to the general path.
+                    if seen > MAX_FAST_VARS || out.iter().any(|(name, _)| *name == k) {
+                        return Err(de::Error::custom("not for the fast path"));
                     }
-                    if let Some(v) = v.0 {
+                    if let Some(v) = v.text {
                         out.push((k, v));
                     }
                 }
@@ -261,9 +276,18 @@ mod tests {
             r#"{"call":"c","event":"Nope"}"#,
             r#"{"call":"c","event":"CallEnded","var":{}}"#,
             r#"{"call":true,"event":"CallEnded"}"#,
+            r#"{"call":null,"event":"CallEnded"}"#,
         ] {
             assert!(fast::parse(1, line).is_none(), "{line}");
         }
+        // Past 16 variables the line takes the general path, which keeps them all.
+        let many: Vec<String> = (0..100).map(|i| format!("\"V{i}\":\"{i}\"")).collect();
+        let line = format!(
+            r#"{{"call":"c","event":"CallEnded","vars":{{{}}}}}"#,
+            many.join(",")
+        );
+        assert!(fast::parse(1, &line).is_none());
+        assert_eq!(parse_line(1, &line).unwrap().unwrap().vars.len(), 100);
     }
 
     use proptest::prelude::*;

@@ -71,8 +71,8 @@ impl Transport {
         Transport::http_trusting(&[])
     }
 
-    /// A real HTTP client that also trusts the CA certificates in `extra_roots` (PEM), on
-    /// top of the system's: for a CRM behind a company CA.
+    /// A real HTTP client that also trusts `extra_roots` (see [`Transport::load_ca_certs`]),
+    /// on top of the system's CAs: for a CRM behind a company CA.
     pub fn http_trusting(extra_roots: &[reqwest::Certificate]) -> Result<Transport, String> {
         let policy = reqwest::redirect::Policy::custom(|attempt| {
             let downgrade = attempt
